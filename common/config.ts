@@ -1,0 +1,126 @@
+/**
+ * Every environment variable Passerelle reads, in one place. Each process reads only its own
+ * section (`readEnv(gatewayEnv)` …), so a typo in the gateway's settings cannot stop a subgraph.
+ * The README lists every variable declared here; `tests/common/config.test.ts` checks it does.
+ */
+import { int, msRange, oneOf, optionalUrl, ratio, str, url, urlMap, type Spec } from './env.ts';
+
+const host = str('HOST', 'Interface every process binds to.', '127.0.0.1');
+const logLevel = oneOf(
+  'LOG_LEVEL',
+  'pino log level for every process.',
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  'info',
+);
+const seed = int('SEED', 'Seed of the generated legacy data (lycées, requests, investments).', 20260101);
+
+/** A legacy stand-in's fault injection: latency range and share of failed calls. */
+function faults(prefix: string, latency: [number, number]) {
+  return {
+    latencyMs: msRange(`${prefix}_LATENCY_MS`, `Latency added to each call of the ${prefix.toLowerCase()} stand-in ("40" or "20-80").`, latency),
+    failureRate: ratio(`${prefix}_FAILURE_RATE`, `Share of calls the ${prefix.toLowerCase()} stand-in fails (HTTP 503, or a PostgreSQL error for GRC).`, 0),
+  };
+}
+
+export const geoApiEnv = {
+  host,
+  logLevel,
+  port: int('GEO_API_PORT', 'Port of the geodata API stand-in.', 4101, { min: 0, max: 65535 }),
+  ...faults('GEO_API', [0, 0]),
+} satisfies Spec;
+
+export const lyceesApiEnv = {
+  host,
+  logLevel,
+  seed,
+  port: int('LYCEES_API_PORT', 'Port of the Lycées numériques REST API stand-in.', 4102, { min: 0, max: 65535 }),
+  ...faults('LYCEES_API', [20, 80]),
+} satisfies Spec;
+
+export const grcEnv = {
+  host,
+  logLevel,
+  seed,
+  port: int('GRC_PORT', 'Port on which the GRC stand-in speaks the PostgreSQL wire protocol.', 5433, { min: 0, max: 65535 }),
+  adminPort: int('GRC_ADMIN_PORT', 'Port of the GRC stand-in admin HTTP endpoint (call counts, faults).', 4103, { min: 0, max: 65535 }),
+  databaseUrl: optionalUrl(
+    'DATABASE_URL',
+    'Real PostgreSQL holding the GRC database. Unset: an embedded PGlite database, served over the PostgreSQL wire protocol.',
+    ['postgres:', 'postgresql:'],
+  ),
+  dataDir: str('GRC_DATA_DIR', 'Where the embedded PGlite GRC database is kept ("memory" keeps nothing on disk).', 'memory'),
+  requestCount: int('GRC_SEED_REQUESTS', 'How many requests the GRC seed generates.', 5000, { min: 0, max: 1_000_000 }),
+  ...faults('GRC', [0, 0]),
+} satisfies Spec;
+
+export const opendataApiEnv = {
+  host,
+  logLevel,
+  seed,
+  port: int('OPENDATA_API_PORT', 'Port of the decision-support / open data (Opendatasoft-shaped) API stand-in.', 4104, { min: 0, max: 65535 }),
+  ...faults('OPENDATA_API', [0, 0]),
+} satisfies Spec;
+
+/** Settings shared by the four subgraphs' connectors. */
+const upstream = {
+  upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'Timeout of one call from a subgraph to its legacy system.', 5000, { min: 1, max: 600_000 }),
+  upstreamRetries: int('UPSTREAM_RETRIES', 'Retries of an idempotent legacy call that failed with 502/503/504 or a network error.', 2, { min: 0, max: 10 }),
+  upstreamConnections: int('UPSTREAM_CONNECTIONS', 'Connections per subgraph to its legacy system (HTTP pool or PostgreSQL pool).', 16, { min: 1, max: 1024 }),
+  maxPageSize: int('MAX_PAGE_SIZE', 'Largest `first` a connection field accepts.', 100, { min: 1, max: 10_000 }),
+  referenceCacheTtlMs: int('REFERENCE_CACHE_TTL_MS', 'How long a connector keeps yearly reference data (geodata, programmes).', 3_600_000, { min: 0 }),
+};
+
+export const geoSubgraphEnv = {
+  host,
+  logLevel,
+  ...upstream,
+  port: int('GEO_SUBGRAPH_PORT', 'Port of the geo subgraph.', 4001, { min: 0, max: 65535 }),
+  geoApiUrl: url('GEO_API_URL', 'Base URL of the geodata API.', 'http://127.0.0.1:4101'),
+} satisfies Spec;
+
+export const lyceesSubgraphEnv = {
+  host,
+  logLevel,
+  ...upstream,
+  port: int('LYCEES_SUBGRAPH_PORT', 'Port of the lycées subgraph.', 4002, { min: 0, max: 65535 }),
+  lyceesApiUrl: url('LYCEES_API_URL', 'Base URL of the Lycées numériques API.', 'http://127.0.0.1:4102'),
+} satisfies Spec;
+
+export const requestsSubgraphEnv = {
+  host,
+  logLevel,
+  ...upstream,
+  port: int('REQUESTS_SUBGRAPH_PORT', 'Port of the requests subgraph.', 4003, { min: 0, max: 65535 }),
+  grcDatabaseUrl: url(
+    'GRC_DATABASE_URL',
+    'PostgreSQL URL of the GRC database the requests subgraph reads and writes.',
+    'postgres://postgres@127.0.0.1:5433/postgres',
+    ['postgres:', 'postgresql:'],
+  ),
+  redisUrl: optionalUrl('REDIS_URL', 'Redis for events shared by every replica. Unset: an in-process bus (one process only).', ['redis:', 'rediss:']),
+} satisfies Spec;
+
+export const insightsSubgraphEnv = {
+  host,
+  logLevel,
+  ...upstream,
+  port: int('INSIGHTS_SUBGRAPH_PORT', 'Port of the insights subgraph.', 4004, { min: 0, max: 65535 }),
+  opendataApiUrl: url('OPENDATA_API_URL', 'Base URL of the decision-support / open data API.', 'http://127.0.0.1:4104'),
+} satisfies Spec;
+
+export const gatewayEnv = {
+  host,
+  logLevel,
+  port: int('PORT', 'Port of the gateway (HTTP and WebSocket on /graphql).', 4000, { min: 0, max: 65535 }),
+  supergraphPath: str('SUPERGRAPH_PATH', 'Composed supergraph SDL the gateway serves.', 'schema/supergraph.graphql'),
+  subgraphUrls: urlMap(
+    'SUBGRAPH_URLS',
+    'Overrides of the subgraph URLs written in the supergraph, as name=url pairs (e.g. "geo=http://geo:4001/graphql").',
+  ),
+  subgraphTimeoutMs: int('SUBGRAPH_TIMEOUT_MS', 'Timeout of one gateway → subgraph fetch; past it the fetch fails with GATEWAY_TIMEOUT.', 10_000, { min: 1, max: 600_000 }),
+  maxBodyBytes: int('MAX_BODY_BYTES', 'Largest request body the gateway reads; larger gets PAYLOAD_TOO_LARGE.', 1_000_000, { min: 1 }),
+  maxDepth: int('MAX_DEPTH', 'Deepest selection set an operation may have.', 15, { min: 1, max: 1000 }),
+  maxAliases: int('MAX_ALIASES', 'Most aliases an operation may use.', 30, { min: 0, max: 10_000 }),
+  introspection: oneOf('INTROSPECTION', 'Whether schema introspection is allowed.', ['on', 'off'], 'on'),
+  redisUrl: optionalUrl('REDIS_URL', 'Redis shared by gateway replicas. Unset: in-process state (one process only).', ['redis:', 'rediss:']),
+} satisfies Spec;

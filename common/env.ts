@@ -1,0 +1,186 @@
+/**
+ * Typed environment-variable parsing. Every variable the project reads is declared once in
+ * `common/config.ts` with one of these parsers, so that a bad value stops the process at start-up
+ * with a message naming the variable, instead of surfacing later as a strange failure.
+ */
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Variable<T> {
+  /** The environment variable's name. */
+  readonly name: string;
+  /** What it does, shown in the README and in errors. */
+  readonly description: string;
+  /** Default as the README shows it ('' when unset means "off" or "embedded"). */
+  readonly defaultText: string;
+  parse(raw: string | undefined): T;
+}
+
+type Env = Record<string, string | undefined>;
+
+function fail(name: string, raw: string, expected: string): never {
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected ${expected}`);
+}
+
+export function int(
+  name: string,
+  description: string,
+  fallback: number,
+  range: { min?: number; max?: number } = {},
+): Variable<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+  return {
+    name,
+    description,
+    defaultText: String(fallback),
+    parse(raw) {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        fail(name, raw, `an integer between ${min} and ${max}`);
+      }
+      return value;
+    },
+  };
+}
+
+export function ratio(name: string, description: string, fallback: number): Variable<number> {
+  return {
+    name,
+    description,
+    defaultText: String(fallback),
+    parse(raw) {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0 || value > 1) fail(name, raw, 'a number between 0 and 1');
+      return value;
+    },
+  };
+}
+
+/** A latency range in milliseconds, written `40` or `20-80`. */
+export function msRange(
+  name: string,
+  description: string,
+  fallback: [number, number],
+): Variable<[number, number]> {
+  return {
+    name,
+    description,
+    defaultText: fallback[0] === fallback[1] ? String(fallback[0]) : `${fallback[0]}-${fallback[1]}`,
+    parse(raw) {
+      if (raw === undefined || raw === '') return fallback;
+      const match = /^(\d+)(?:-(\d+))?$/.exec(raw.trim());
+      if (!match) fail(name, raw, 'milliseconds, as "40" or "20-80"');
+      const low = Number(match[1]);
+      const high = match[2] === undefined ? low : Number(match[2]);
+      if (high < low) fail(name, raw, 'a range whose upper bound is not below its lower bound');
+      return [low, high];
+    },
+  };
+}
+
+export function str(name: string, description: string, fallback: string): Variable<string> {
+  return {
+    name,
+    description,
+    defaultText: fallback,
+    parse: (raw) => (raw === undefined || raw === '' ? fallback : raw),
+  };
+}
+
+/** An optional URL: unset means "use the embedded default" (documented per variable). */
+export function optionalUrl(
+  name: string,
+  description: string,
+  protocols: string[],
+): Variable<string | undefined> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw) {
+      if (raw === undefined || raw === '') return undefined;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        fail(name, raw, `a URL (${protocols.join(', ')})`);
+      }
+      if (!protocols.includes(url.protocol)) fail(name, raw, `a URL with protocol ${protocols.join(' or ')}`);
+      return raw;
+    },
+  };
+}
+
+export function url(name: string, description: string, fallback: string, protocols = ['http:', 'https:']): Variable<string> {
+  const inner = optionalUrl(name, description, protocols);
+  return { ...inner, defaultText: fallback, parse: (raw) => inner.parse(raw) ?? fallback };
+}
+
+export function oneOf<const T extends string>(
+  name: string,
+  description: string,
+  values: readonly T[],
+  fallback: T,
+): Variable<T> {
+  return {
+    name,
+    description,
+    defaultText: fallback,
+    parse(raw) {
+      if (raw === undefined || raw === '') return fallback;
+      if (!(values as readonly string[]).includes(raw)) fail(name, raw, `one of ${values.join(', ')}`);
+      return raw as T;
+    },
+  };
+}
+
+/** `name=url,name=url` pairs, e.g. to point the gateway at subgraphs on other hosts. */
+export function urlMap(name: string, description: string): Variable<Record<string, string>> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw) {
+      const out: Record<string, string> = {};
+      if (raw === undefined || raw.trim() === '') return out;
+      for (const pair of raw.split(',')) {
+        const eq = pair.indexOf('=');
+        const key = pair.slice(0, eq).trim();
+        const value = pair.slice(eq + 1).trim();
+        if (eq <= 0 || !value) fail(name, raw, 'comma-separated name=url pairs');
+        try {
+          new URL(value);
+        } catch {
+          fail(name, raw, `a valid URL for ${key}`);
+        }
+        out[key] = value;
+      }
+      return out;
+    },
+  };
+}
+
+export type Spec = Record<string, Variable<unknown>>;
+export type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Variable<infer T> ? T : never };
+
+/** Parses every variable of a spec, reporting all invalid ones at once. */
+export function readEnv<S extends Spec>(spec: S, env: Env = process.env): Parsed<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, variable] of Object.entries(spec)) {
+    try {
+      out[key] = variable.parse(env[variable.name]);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return out as Parsed<S>;
+}

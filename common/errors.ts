@@ -1,0 +1,57 @@
+/**
+ * The error catalogue: every `extensions.code` Passerelle emits, defined once with its meaning and
+ * the HTTP status it maps to when it is the only error of a response. The README's error table is
+ * checked against this list by `tests/common/errors.test.ts`.
+ */
+import { GraphQLError } from 'graphql';
+
+export const errorCatalogue = {
+  // Client input
+  BAD_USER_INPUT: { status: 400, message: 'An argument is invalid.' },
+  BAD_REQUEST: { status: 400, message: 'The HTTP request is not a valid GraphQL request.' },
+  GRAPHQL_PARSE_FAILED: { status: 400, message: 'The operation is not valid GraphQL syntax.' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, message: 'The operation does not match the schema.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the gateway accepts.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Only GET and POST are served on /graphql; GET cannot run mutations.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
+  MAX_DEPTH_EXCEEDED: { status: 400, message: 'The operation is nested deeper than allowed.' },
+  MAX_ALIASES_EXCEEDED: { status: 400, message: 'The operation uses more aliases than allowed.' },
+  INTROSPECTION_DISABLED: { status: 400, message: 'Schema introspection is disabled on this gateway.' },
+  // Upstream failures, seen from the gateway
+  SUBGRAPH_UNAVAILABLE: { status: 502, message: 'A subgraph could not be reached or answered with an error status.' },
+  GATEWAY_TIMEOUT: { status: 504, message: 'A subgraph did not answer in time.' },
+  // Legacy-system failures, seen from a subgraph
+  LEGACY_UNAVAILABLE: { status: 503, message: 'A legacy system is unavailable (down, overloaded or refusing connections).' },
+  LEGACY_TIMEOUT: { status: 504, message: 'A legacy system did not answer in time.' },
+  LEGACY_ERROR: { status: 502, message: 'A legacy system answered with an unexpected error or payload.' },
+  // Everything else
+  INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error; it has been logged.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface ErrorDetails {
+  /** Which subgraph an upstream error comes from. */
+  subgraph?: string;
+  /** Which legacy system an error comes from (e.g. "geo-api", "grc"). */
+  system?: string;
+  /** Which argument was rejected (BAD_USER_INPUT). */
+  argument?: string;
+  [key: string]: unknown;
+}
+
+/** Builds a GraphQLError whose `extensions.code` is in the catalogue. */
+export function passerelleError(code: ErrorCode, message?: string, details: ErrorDetails = {}): GraphQLError {
+  return new GraphQLError(message ?? errorCatalogue[code].message, {
+    extensions: { code, ...details },
+  });
+}
+
+/** `BAD_USER_INPUT` naming the argument and why it was refused. */
+export function badUserInput(argument: string, reason: string): GraphQLError {
+  return passerelleError('BAD_USER_INPUT', `Invalid argument "${argument}": ${reason}`, { argument });
+}
+
+export function httpStatusOf(code: string | undefined): number {
+  return (code && code in errorCatalogue ? errorCatalogue[code as ErrorCode].status : 500);
+}

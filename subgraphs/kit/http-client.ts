@@ -1,0 +1,118 @@
+/**
+ * The HTTP transport every REST connector uses to reach its legacy system: a keep-alive undici
+ * pool, a per-call timeout, bounded retries of idempotent calls on 502/503/504 or network errors,
+ * and failures mapped to catalogue codes naming the system. Connectors add only their URL shapes.
+ */
+import { Pool, errors as undiciErrors } from 'undici';
+import type { GraphQLError } from 'graphql';
+import { passerelleError } from '../../common/errors.ts';
+
+export interface HttpClientOptions {
+  /** Name of the legacy system, carried in errors as `extensions.system` (e.g. "lycees-api"). */
+  system: string;
+  baseUrl: string;
+  /** Per-attempt timeout in ms; past it the call fails with LEGACY_TIMEOUT. */
+  timeoutMs: number;
+  /** Extra attempts for GET calls that failed with 502/503/504 or a network error. */
+  retries: number;
+  /** Pool size (keep-alive connections). */
+  connections: number;
+}
+
+export interface HttpClient {
+  readonly system: string;
+  /** GET `path` with query parameters; resolves to the parsed JSON, or `null` on 404. */
+  get<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T | null>;
+  /** POST a JSON body (not retried unless `idempotent`). */
+  post<T>(path: string, body: unknown, options?: { idempotent?: boolean }): Promise<T>;
+  close(): Promise<void>;
+}
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const base = new URL(options.baseUrl);
+  const pool = new Pool(base.origin, { connections: options.connections, keepAliveTimeout: 30_000 });
+  const prefix = base.pathname.replace(/\/$/, '');
+
+  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, idempotent: boolean): Promise<T | null> {
+    const attempts = idempotent ? options.retries + 1 : 1;
+    let lastError: GraphQLError | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** (attempt - 1)));
+      try {
+        const response = await pool.request({
+          method,
+          path: prefix + path,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        const text = await response.body.text();
+        if (response.statusCode === 404) return null;
+        if (response.statusCode >= 200 && response.statusCode < 300) {
+          try {
+            return JSON.parse(text) as T;
+          } catch {
+            throw passerelleError('LEGACY_ERROR', `${options.system} returned a body that is not JSON`, { system: options.system });
+          }
+        }
+        const error = statusError(options.system, response.statusCode, text);
+        if (!RETRYABLE_STATUS.has(response.statusCode)) throw error;
+        lastError = error;
+      } catch (error) {
+        if (isGraphQLError(error)) {
+          if (error.extensions.code !== 'LEGACY_UNAVAILABLE') throw error;
+          lastError = error;
+          continue;
+        }
+        lastError = networkError(options.system, error);
+        if (lastError.extensions.code === 'LEGACY_TIMEOUT') throw lastError;
+      }
+    }
+    throw lastError!;
+  }
+
+  return {
+    system: options.system,
+    get: <T>(path: string, query?: Record<string, string | number | undefined>) => {
+      const search = new URLSearchParams();
+      for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) search.set(key, String(value));
+      const qs = search.toString();
+      return call<T>('GET', qs ? `${path}?${qs}` : path, undefined, true);
+    },
+    post: async <T>(path: string, body: unknown, opts: { idempotent?: boolean } = {}) => {
+      const result = await call<T>('POST', path, body, opts.idempotent ?? false);
+      if (result === null) throw passerelleError('LEGACY_ERROR', `${options.system} answered 404 to POST ${path}`, { system: options.system });
+      return result;
+    },
+    close: () => pool.close(),
+  };
+}
+
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return typeof error === 'object' && error !== null && 'extensions' in error && 'locations' in error;
+}
+
+function statusError(system: string, status: number, body: string): GraphQLError {
+  const detail = body.slice(0, 200);
+  if (RETRYABLE_STATUS.has(status)) {
+    return passerelleError('LEGACY_UNAVAILABLE', `${system} is unavailable (HTTP ${status})`, { system, status });
+  }
+  return passerelleError('LEGACY_ERROR', `${system} answered HTTP ${status}: ${detail}`, { system, status });
+}
+
+function networkError(system: string, error: unknown): GraphQLError {
+  const err = error as Error & { code?: string };
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err.name === 'TimeoutError' ||
+    err.name === 'AbortError'
+  ) {
+    return passerelleError('LEGACY_TIMEOUT', `${system} did not answer in time`, { system });
+  }
+  return passerelleError('LEGACY_UNAVAILABLE', `${system} is unreachable (${err.code ?? err.message})`, { system });
+}
