@@ -112,7 +112,8 @@ export const gatewayEnv = {
   host,
   logLevel,
   port: int('PORT', 'Port of the gateway (HTTP and WebSocket on /graphql).', 4000, { min: 0, max: 65535 }),
-  supergraphPath: str('SUPERGRAPH_PATH', 'Composed supergraph SDL the gateway serves.', 'schema/supergraph.graphql'),
+  supergraphPath: str('SUPERGRAPH_PATH', 'Composed supergraph SDL the gateway serves (reloaded when the file changes).', 'schema/supergraph.graphql'),
+  supergraphUrl: optionalUrl('SUPERGRAPH_URL', 'Fetch the supergraph from this URL instead of SUPERGRAPH_PATH (polled every 30 s).', ['http:', 'https:']),
   subgraphUrls: urlMap(
     'SUBGRAPH_URLS',
     'Overrides of the subgraph URLs written in the supergraph, as name=url pairs (e.g. "geo=http://geo:4001/graphql").',

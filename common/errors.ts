@@ -17,9 +17,13 @@ export const errorCatalogue = {
   MAX_DEPTH_EXCEEDED: { status: 400, message: 'The operation is nested deeper than allowed.' },
   MAX_ALIASES_EXCEEDED: { status: 400, message: 'The operation uses more aliases than allowed.' },
   INTROSPECTION_DISABLED: { status: 400, message: 'Schema introspection is disabled on this gateway.' },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, message: 'The document has several operations and operationName does not name one of them.' },
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, message: 'The persisted query hash is unknown; send the query with it.' },
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, message: 'Persisted queries are not supported here.' },
   // Upstream failures, seen from the gateway
   SUBGRAPH_UNAVAILABLE: { status: 502, message: 'A subgraph could not be reached or answered with an error status.' },
   GATEWAY_TIMEOUT: { status: 504, message: 'A subgraph did not answer in time.' },
+  SUBGRAPH_ERROR: { status: 502, message: 'A subgraph returned an error that carried no code of its own.' },
   // Legacy-system failures, seen from a subgraph
   LEGACY_UNAVAILABLE: { status: 503, message: 'A legacy system is unavailable (down, overloaded or refusing connections).' },
   LEGACY_TIMEOUT: { status: 504, message: 'A legacy system did not answer in time.' },

@@ -28,6 +28,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The error body the system sends, when its interface defines one (e.g. Opendatasoft's `{ error_code, message }`). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -61,6 +63,8 @@ export interface HttpSystemOptions {
   /** The system's name, used in error bodies (e.g. "geo-api"). */
   system: string;
   faults: Faults;
+  /** Largest request line + headers accepted, in bytes (Node's default: 16 KiB), for systems queried with long URLs. */
+  maxHeaderSize?: number;
 }
 
 const ADMIN_PREFIX = '/__admin/';
@@ -94,7 +98,7 @@ export class HttpSystem {
   }
 
   async listen(port: number, host: string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-    const server = createServer((req, res) => {
+    const server = createServer({ maxHeaderSize: this.options.maxHeaderSize }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
     });
     server.keepAliveTimeout = 30_000;
@@ -137,7 +141,7 @@ export class HttpSystem {
       const result = await route.handler({ params, query: url.searchParams, body, method });
       send(res, 200, result);
     } catch (error) {
-      if (error instanceof HttpError) return send(res, error.status, { error: 'request_error', message: error.message });
+      if (error instanceof HttpError) return send(res, error.status, error.body ?? { error: 'request_error', message: error.message });
       throw error;
     }
   }

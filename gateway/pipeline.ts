@@ -1,0 +1,98 @@
+/**
+ * The gateway's pipeline, in the order a request goes through it. Each stage is a folder whose
+ * `index.ts` is its public surface; features are plugins (`gateway/plugins/useX.ts`) that hook into
+ * the stages below and never reach into one another.
+ *
+ *   receive ──▶ authenticate ──▶ limit ──▶ plan ──▶ execute ──▶ shape ──▶ respond / stream
+ *   HTTP,       who calls         depth,     query     walk the     errors to    status, body,
+ *   body size,  (principal)       aliases,   plan from  plan, fetch  catalogue    SSE / graphql-ws
+ *   JSON                          intro-     the super- from sub-    codes, sub-
+ *                                 spection   graph      graphs       graph named
+ *
+ * Hooks, by stage:
+ * - receive:      `onReceive(request)`          — may refuse the raw request (throw a catalogue error).
+ * - authenticate: `onAuthenticate(request)`     — returns the principal the rest of the request sees.
+ * - limit:        `validationRules`             — GraphQL validation rules (gateway/limit).
+ * - execute:      `onSubgraphFetch(fetch)`      — runs before each subgraph fetch; may return an
+ *                                                 AbortSignal and a callback run when it settles.
+ * - shape:        `onShapeError(error)`         — adjusts each error before it is sent.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GraphQLFormattedError, ValidationRule } from 'graphql';
+
+export const STAGES = ['receive', 'authenticate', 'limit', 'plan', 'execute', 'shape', 'respond'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** What the receive stage knows of a request before GraphQL sees it. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  remoteAddress: string | undefined;
+}
+
+/** Who is calling; anonymous until an authentication plugin says otherwise. */
+export interface Principal {
+  id: string;
+  kind: 'anonymous' | 'api-key' | 'user' | 'agent';
+  scopes: string[];
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anonymous', scopes: [] }) as Principal;
+
+export interface SubgraphFetch {
+  subgraph: string;
+  operationName: string | undefined;
+}
+
+export interface SubgraphFetchHooks {
+  /** Aborts the fetch when it fires (e.g. a timeout). */
+  signal?: AbortSignal;
+  /** Called when the fetch has settled, with its error if it failed. */
+  done?: (error?: unknown) => void;
+}
+
+export interface GatewayPlugin {
+  readonly name: string;
+  onReceive?(request: ReceivedRequest): void;
+  onAuthenticate?(request: ReceivedRequest): Principal | undefined | Promise<Principal | undefined>;
+  readonly validationRules?: readonly ValidationRule[];
+  onSubgraphFetch?(fetch: SubgraphFetch): SubgraphFetchHooks | void;
+  onShapeError?(error: GraphQLFormattedError): GraphQLFormattedError;
+}
+
+/** The plugins' hooks merged per stage, in declaration order. */
+export interface Pipeline {
+  receive(request: ReceivedRequest): void;
+  authenticate(request: ReceivedRequest): Promise<Principal>;
+  validationRules: ValidationRule[];
+  subgraphFetch(fetch: SubgraphFetch): SubgraphFetchHooks[];
+  shapeError(error: GraphQLFormattedError): GraphQLFormattedError;
+}
+
+export function buildPipeline(plugins: readonly GatewayPlugin[]): Pipeline {
+  return {
+    receive(request) {
+      for (const plugin of plugins) plugin.onReceive?.(request);
+    },
+    async authenticate(request) {
+      for (const plugin of plugins) {
+        const principal = await plugin.onAuthenticate?.(request);
+        if (principal) return principal;
+      }
+      return ANONYMOUS;
+    },
+    validationRules: plugins.flatMap((plugin) => plugin.validationRules ?? []),
+    subgraphFetch(fetch) {
+      const hooks: SubgraphFetchHooks[] = [];
+      for (const plugin of plugins) {
+        const hook = plugin.onSubgraphFetch?.(fetch);
+        if (hook) hooks.push(hook);
+      }
+      return hooks;
+    },
+    shapeError(error) {
+      return plugins.reduce((shaped, plugin) => plugin.onShapeError?.(shaped) ?? shaped, error);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The gateway's HTTP surface: `/graphql` (GET and POST), `/health` (the process and its supergraph)
+ * and `/health/subgraphs` (each subgraph answers `{ __typename }`). Everything a client can get
+ * wrong at the HTTP level is answered with a catalogue error, never a stack trace.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { passerelleError } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
+import { sendApolloResponse, sendGraphQLError, sendJson } from '../respond/index.ts';
+import { readBody } from './read-body.ts';
+
+export interface GatewayContext {
+  principal: Principal;
+}
+
+export interface HttpHandlerOptions {
+  apollo: ApolloServer<GatewayContext>;
+  pipeline: Pipeline;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** Current subgraph names and URLs (they change when the supergraph does). */
+  subgraphs: () => ReadonlyMap<string, string>;
+  probeSubgraph: (url: string) => Promise<boolean>;
+}
+
+export function createHttpHandler(options: HttpHandlerOptions) {
+  const { apollo, pipeline, logger } = options;
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'POST') {
+      throw passerelleError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed on /graphql; use GET or POST.`);
+    }
+    const received: ReceivedRequest = {
+      method,
+      path: url.pathname,
+      headers: req.headers,
+      remoteAddress: req.socket.remoteAddress,
+    };
+    pipeline.receive(received);
+
+    let body: unknown;
+    if (method === 'POST') {
+      const text = await readBody(req, options.maxBodyBytes);
+      try {
+        body = text === '' ? {} : JSON.parse(text);
+      } catch {
+        throw passerelleError('BAD_REQUEST', 'The request body is not valid JSON.');
+      }
+    }
+    const principal = await pipeline.authenticate(received);
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method, headers, search: url.search, body },
+      context: async () => ({ principal }),
+    });
+    await sendApolloResponse(res, response);
+  }
+
+  async function health(res: ServerResponse, deep: boolean): Promise<void> {
+    const subgraphs = options.subgraphs();
+    if (!deep) {
+      sendJson(res, subgraphs.size > 0 ? 200 : 503, { status: subgraphs.size > 0 ? 'ok' : 'starting', subgraphs: subgraphs.size });
+      return;
+    }
+    const results = await Promise.all(
+      [...subgraphs].map(async ([name, url]) => [name, (await options.probeSubgraph(url)) ? 'ok' : 'down'] as const),
+    );
+    const allUp = results.every(([, status]) => status === 'ok');
+    sendJson(res, allUp ? 200 : 503, { status: allUp ? 'ok' : 'degraded', subgraphs: Object.fromEntries(results) });
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    try {
+      if (url.pathname === '/graphql') return await graphql(req, res, url);
+      if (url.pathname === '/health') return await health(res, false);
+      if (url.pathname === '/health/subgraphs') return await health(res, true);
+      sendJson(res, 404, { error: 'not_found', message: 'GraphQL is served on /graphql.' });
+    } catch (error) {
+      if (error instanceof GraphQLError && error.extensions.code) {
+        // An unread body would otherwise be parsed as the next request on a keep-alive socket.
+        sendGraphQLError(res, error, { connection: 'close' });
+        return;
+      }
+      logger.error({ err: error }, 'unexpected error while handling a request');
+      if (!res.headersSent) sendGraphQLError(res, passerelleError('INTERNAL_SERVER_ERROR'));
+      else res.destroy();
+    }
+  };
+}

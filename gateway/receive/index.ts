@@ -1,0 +1,3 @@
+/** Stage "receive": HTTP routing, methods, body size, JSON. */
+export { readBody } from './read-body.ts';
+export { createHttpHandler, type HttpHandlerOptions, type GatewayContext } from './http-handler.ts';
