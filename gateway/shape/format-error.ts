@@ -16,6 +16,13 @@ export function createErrorShaper(pipeline: Pipeline, logger: Logger) {
     for (const key of INTERNAL_KEYS) delete extensions[key];
     if (subgraph !== undefined) extensions.subgraph = subgraph;
 
+    // Apollo Server files every validation error under GRAPHQL_VALIDATION_FAILED; our limit rules
+    // carry a more precise catalogue code on the error it wraps.
+    const wrapped = (original as { originalError?: { extensions?: Record<string, unknown> } } | undefined)?.originalError;
+    if (extensions.code === 'GRAPHQL_VALIDATION_FAILED' && typeof wrapped?.extensions?.code === 'string') {
+      extensions.code = wrapped.extensions.code;
+    }
+
     let message = formatted.message;
     if (extensions.code === 'DOWNSTREAM_SERVICE_ERROR') extensions.code = 'SUBGRAPH_ERROR';
     if (extensions.code === undefined || extensions.code === 'INTERNAL_SERVER_ERROR') {
