@@ -15,10 +15,10 @@ const logLevel = oneOf(
 const seed = int('SEED', 'Seed of the generated legacy data (lycées, requests, investments).', 20260101);
 
 /** A legacy stand-in's fault injection: latency range and share of failed calls. */
-function faults(prefix: string, latency: [number, number]) {
+function faults(prefix: string, label: string, failure: string, latency: [number, number]) {
   return {
-    latencyMs: msRange(`${prefix}_LATENCY_MS`, `Latency added to each call of the ${prefix.toLowerCase()} stand-in ("40" or "20-80").`, latency),
-    failureRate: ratio(`${prefix}_FAILURE_RATE`, `Share of calls the ${prefix.toLowerCase()} stand-in fails (HTTP 503, or a PostgreSQL error for GRC).`, 0),
+    latencyMs: msRange(`${prefix}_LATENCY_MS`, `Latency added to each call of the ${label} stand-in ("40" or "20-80").`, latency),
+    failureRate: ratio(`${prefix}_FAILURE_RATE`, `Share of calls the ${label} stand-in fails (${failure}).`, 0),
   };
 }
 
@@ -26,7 +26,7 @@ export const geoApiEnv = {
   host,
   logLevel,
   port: int('GEO_API_PORT', 'Port of the geodata API stand-in.', 4101, { min: 0, max: 65535 }),
-  ...faults('GEO_API', [0, 0]),
+  ...faults('GEO_API', 'geo API', 'HTTP 503', [0, 0]),
 } satisfies Spec;
 
 export const lyceesApiEnv = {
@@ -34,7 +34,7 @@ export const lyceesApiEnv = {
   logLevel,
   seed,
   port: int('LYCEES_API_PORT', 'Port of the Lycées numériques REST API stand-in.', 4102, { min: 0, max: 65535 }),
-  ...faults('LYCEES_API', [20, 80]),
+  ...faults('LYCEES_API', 'Lycées API', 'HTTP 503', [20, 80]),
 } satisfies Spec;
 
 export const grcEnv = {
@@ -50,7 +50,7 @@ export const grcEnv = {
   ),
   dataDir: str('GRC_DATA_DIR', 'Where the embedded PGlite GRC database is kept ("memory" keeps nothing on disk).', 'memory'),
   requestCount: int('GRC_SEED_REQUESTS', 'How many requests the GRC seed generates.', 5000, { min: 0, max: 1_000_000 }),
-  ...faults('GRC', [0, 0]),
+  ...faults('GRC', 'GRC', 'a PostgreSQL error', [0, 0]),
 } satisfies Spec;
 
 export const opendataApiEnv = {
@@ -58,7 +58,7 @@ export const opendataApiEnv = {
   logLevel,
   seed,
   port: int('OPENDATA_API_PORT', 'Port of the decision-support / open data (Opendatasoft-shaped) API stand-in.', 4104, { min: 0, max: 65535 }),
-  ...faults('OPENDATA_API', [0, 0]),
+  ...faults('OPENDATA_API', 'open data API', 'HTTP 503', [0, 0]),
 } satisfies Spec;
 
 /** Settings shared by the four subgraphs' connectors. */

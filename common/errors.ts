@@ -13,7 +13,6 @@ export const errorCatalogue = {
   GRAPHQL_VALIDATION_FAILED: { status: 400, message: 'The operation does not match the schema.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the gateway accepts.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Only GET and POST are served on /graphql; GET cannot run mutations.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
   MAX_DEPTH_EXCEEDED: { status: 400, message: 'The operation is nested deeper than allowed.' },
   MAX_ALIASES_EXCEEDED: { status: 400, message: 'The operation uses more aliases than allowed.' },
   INTROSPECTION_DISABLED: { status: 400, message: 'Schema introspection is disabled on this gateway.' },

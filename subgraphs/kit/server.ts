@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -47,6 +48,8 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
     // Subgraphs sit behind the gateway, which owns CSRF protection, limits and error shaping.
     csrfPrevention: false,
     includeStacktraceInErrorResponses: false,
+    // Federated traces are for Apollo's usage reporting, which Passerelle does not use.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, logger),
   });
   await apollo.start();

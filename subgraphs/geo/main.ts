@@ -1,0 +1,5 @@
+import { geoSubgraphEnv } from '../../common/config.ts';
+import { runService } from '../../common/service.ts';
+import { startGeoSubgraph } from './index.ts';
+
+runService('geo', geoSubgraphEnv, startGeoSubgraph);
