@@ -12,6 +12,12 @@ const logLevel = oneOf(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   'info',
 );
+/** Shared by the gateway (verifies bearer tokens) and the requests subgraph (issues tracking tokens). */
+const authSecret = str(
+  'AUTH_SECRET',
+  'HS256 secret of the bearer tokens (JWT) the gateway verifies and the requests subgraph issues. The default is for development only.',
+  'passerelle-dev-secret-change-me-0123456789',
+);
 const seed = int('SEED', 'Seed of the generated legacy data (lycées, requests, investments).', 20260101);
 
 /** A legacy stand-in's fault injection: latency range and share of failed calls. */
@@ -98,6 +104,7 @@ export const requestsSubgraphEnv = {
     ['postgres:', 'postgresql:'],
   ),
   redisUrl: optionalUrl('REDIS_URL', 'Redis for events shared by every replica. Unset: an in-process bus (one process only).', ['redis:', 'rediss:']),
+  authSecret,
 } satisfies Spec;
 
 export const insightsSubgraphEnv = {
@@ -124,4 +131,6 @@ export const gatewayEnv = {
   maxAliases: int('MAX_ALIASES', 'Most aliases an operation may use.', 30, { min: 0, max: 10_000 }),
   introspection: oneOf('INTROSPECTION', 'Whether schema introspection is allowed.', ['on', 'off'], 'on'),
   redisUrl: optionalUrl('REDIS_URL', 'Redis shared by gateway replicas. Unset: in-process state (one process only).', ['redis:', 'rediss:']),
+  authSecret,
+  subscriberQueueSize: int('SUBSCRIBER_QUEUE_SIZE', 'Events a subscriber may have waiting to be sent; past it the subscriber is closed (resume from its cursor).', 1000, { min: 1, max: 1_000_000 }),
 } satisfies Spec;

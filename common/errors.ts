@@ -19,6 +19,15 @@ export const errorCatalogue = {
   OPERATION_RESOLUTION_FAILURE: { status: 400, message: 'The document has several operations and operationName does not name one of them.' },
   PERSISTED_QUERY_NOT_FOUND: { status: 200, message: 'The persisted query hash is unknown; send the query with it.' },
   PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, message: 'Persisted queries are not supported here.' },
+  // Who is calling
+  UNAUTHENTICATED: { status: 401, message: 'The credentials are missing, invalid or expired.' },
+  FORBIDDEN: { status: 403, message: 'The credentials do not allow this operation.' },
+  // Subscriptions
+  SUBSCRIBER_TOO_SLOW: { status: 200, message: 'The subscriber did not keep up; resume from the last cursor received.' },
+  CREDENTIALS_EXPIRED: { status: 401, message: 'The credentials of a subscription expired; resume from the last cursor with fresh ones.' },
+  // Requests (GRC) domain
+  INVALID_TRANSITION: { status: 400, message: 'The request cannot move from its current status to the one asked.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This idempotency key was already used with a different input.' },
   // Upstream failures, seen from the gateway
   SUBGRAPH_UNAVAILABLE: { status: 502, message: 'A subgraph could not be reached or answered with an error status.' },
   GATEWAY_TIMEOUT: { status: 504, message: 'A subgraph did not answer in time.' },

@@ -16,13 +16,13 @@ describe('HTTP-level input', () => {
   it('answers invalid JSON with BAD_REQUEST', async () => {
     const response = await fetch(toy.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
   });
 
   it('answers a method other than GET/POST with METHOD_NOT_ALLOWED', async () => {
     const response = await fetch(toy.gatewayUrl, { method: 'PUT', body: '{}' });
     expect(response.status).toBe(405);
-    expect((await response.json()).errors[0].extensions.code).toBe('METHOD_NOT_ALLOWED');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('answers a syntax error with GRAPHQL_PARSE_FAILED and a schema mismatch with GRAPHQL_VALIDATION_FAILED', async () => {

@@ -62,7 +62,7 @@ describe('Body size', () => {
     const body = bodyOfSize(401);
     const response = await fetch(toy.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(response.status).toBe(413);
-    expect((await response.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
 
     const stream = new ReadableStream({
       start(controller) {
