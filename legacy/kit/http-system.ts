@@ -5,7 +5,7 @@
  * Admin endpoints (not part of the systems' interfaces; tests and benchmarks use them):
  * - `GET  /__admin/calls`  → `{ total, byRoute: { "GET /communes/:code": 12, … } }`
  * - `POST /__admin/reset`  → zeroes the counters
- * - `POST /__admin/faults` with `{ latencyMs?: [min, max], failureRate?: 0..1 }` → changes faults live
+ * - `POST /__admin/faults` with `{ latencyMs?: [min, max], failureRate?: 0..1, failNext?: n }` → changes faults live
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,8 @@ export interface Faults {
   latencyMs: [number, number];
   /** Share of calls answered with 503 instead of being served. */
   failureRate: number;
+  /** The next N calls are answered with 503, whatever `failureRate` says (deterministic retry tests). */
+  failNext?: number;
 }
 
 export interface LegacyRequest {
@@ -130,7 +132,10 @@ export class HttpSystem {
 
     const [low, high] = this.faults.latencyMs;
     if (high > 0) await sleep(low + Math.random() * (high - low));
-    if (this.faults.failureRate > 0 && Math.random() < this.faults.failureRate) {
+    const pending = this.faults.failNext ?? 0;
+    const forced = pending > 0;
+    if (forced) this.faults.failNext = pending - 1;
+    if (forced || (this.faults.failureRate > 0 && Math.random() < this.faults.failureRate)) {
       return send(res, 503, { error: 'service_unavailable', message: `${this.options.system} is temporarily unavailable` });
     }
 
@@ -156,6 +161,7 @@ export class HttpSystem {
       const body = (await readJson(req)) as Partial<Faults>;
       if (body.latencyMs) this.faults.latencyMs = body.latencyMs;
       if (typeof body.failureRate === 'number') this.faults.failureRate = body.failureRate;
+      if (typeof body.failNext === 'number') this.faults.failNext = body.failNext;
       return send(res, 200, this.faults);
     }
     send(res, 404, { error: 'not_found' });

@@ -1,0 +1,39 @@
+/** The insights subgraph as a process: owner of Programme, Investment and Indicator, over the open data portal. */
+import { fileURLToPath } from 'node:url';
+import type { insightsSubgraphEnv } from '../../common/config.ts';
+import type { Parsed } from '../../common/env.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { Running } from '../../common/service.ts';
+import { startSubgraph } from '../kit/index.ts';
+import { createOpendataConnector } from './connector.ts';
+import { createLoaders } from './loaders.ts';
+import { resolvers, type InsightsContext } from './resolvers.ts';
+
+export type InsightsSubgraphConfig = Parsed<typeof insightsSubgraphEnv>;
+
+export async function startInsightsSubgraph(config: InsightsSubgraphConfig, logger: Logger): Promise<Running> {
+  // One connector for the process, so the programmes cache outlives requests; loaders are per request.
+  const connector = createOpendataConnector({
+    baseUrl: config.opendataApiUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    retries: config.upstreamRetries,
+    connections: config.upstreamConnections,
+    referenceCacheTtlMs: config.referenceCacheTtlMs,
+  });
+  const subgraph = await startSubgraph<InsightsContext>({
+    name: 'insights',
+    schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
+    resolvers,
+    createContext: () => ({ loaders: createLoaders(connector) }),
+    port: config.port,
+    host: config.host,
+    logger,
+  });
+  return {
+    urls: { graphql: subgraph.url },
+    async close() {
+      await subgraph.close();
+      await connector.close();
+    },
+  };
+}

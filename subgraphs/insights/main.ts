@@ -1,0 +1,5 @@
+import { insightsSubgraphEnv } from '../../common/config.ts';
+import { runService } from '../../common/service.ts';
+import { startInsightsSubgraph } from './index.ts';
+
+runService('insights', insightsSubgraphEnv, startInsightsSubgraph);
