@@ -203,9 +203,12 @@ function makeEtablissement(rng: Rng, commune: RefCommune, secteur: Secteur, take
   taken.add(digits);
 
   const type = pickKind(rng, secteur);
-  let nom: string;
-  do nom = makeName(rng, type, secteur);
-  while (names.has(`${commune.code}|${nom}`));
+  // Paris alone has dozens of lycées, more than there are patron names per kind: after a few
+  // draws, a site number keeps names unique within the commune, as the real registry does.
+  let nom = makeName(rng, type, secteur);
+  for (let attempt = 1; names.has(`${commune.code}|${nom}`); attempt++) {
+    nom = attempt < 8 ? makeName(rng, type, secteur) : `${makeName(rng, type, secteur)} (site ${attempt - 6})`;
+  }
   names.add(`${commune.code}|${nom}`);
 
   const [low, high] = ENROLMENT[type];

@@ -1,0 +1,5 @@
+import { lyceesSubgraphEnv } from '../../common/config.ts';
+import { runService } from '../../common/service.ts';
+import { startLyceesSubgraph } from './index.ts';
+
+runService('lycees', lyceesSubgraphEnv, startLyceesSubgraph);
