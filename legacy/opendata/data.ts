@@ -1,11 +1,10 @@
 /**
  * The decision-support warehouse's published datasets, generated from the seed: the region's
  * programmes, every investment (2021–2026) placed in a real Île-de-France commune, and yearly
- * indicators per commune and per département. Lycée investments carry a UAI in the official format
- * (département on 3 digits, check letter modulo 23), but the warehouse has no link to the Lycées
- * numériques system: its UAIs are its own and need not exist there.
+ * indicators per commune and per département. Lycée investments carry the UAI of a public lycée
+ * of the shared establishment register (legacy/kit/establishments.ts), as the real warehouse does.
  */
-import { createRng, idfCommunes, idfDepartements, type RefCommune, type Rng } from '../kit/index.ts';
+import { createRng, establishmentRegister, idfCommunes, idfDepartements, type RefCommune, type Rng } from '../kit/index.ts';
 import type { FieldSpec, Row } from './evaluate.ts';
 
 export interface Dataset {
@@ -48,7 +47,6 @@ const PROGRAMMES: ProgrammeTemplate[] = [
 
 export const INVESTMENT_YEARS = [2021, 2022, 2023, 2024, 2025, 2026] as const;
 const INDICATOR_YEARS = [2019, 2020, 2021, 2022, 2023, 2024, 2025] as const;
-const UAI_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 
 interface Lycee {
   uai: string;
@@ -59,27 +57,12 @@ function roundTo(value: number, step: number): number {
   return Math.round(value / step) * step;
 }
 
-/** About 470 public lycées, spread by population, each in a commune of its département. */
-function makeLycees(rng: Rng): Lycee[] {
-  const total = idfCommunes.reduce((s, c) => s + c.population, 0);
-  const lycees: Lycee[] = [];
-  for (const dep of idfDepartements) {
-    const communes = idfCommunes.filter((c) => c.departement === dep.code);
-    const population = communes.reduce((s, c) => s + c.population, 0);
-    const count = Math.max(20, Math.round((470 * population) / total));
-    const towns = communes.filter((c) => c.population >= 4_000);
-    const used = new Set<number>();
-    for (let i = 0; i < count; i++) {
-      let serial: number;
-      do serial = rng.int(1, 9_999);
-      while (used.has(serial));
-      used.add(serial);
-      const digits = `0${dep.code.padStart(2, '0')}${String(serial).padStart(4, '0')}`;
-      const commune = rng.weighted(towns.length ? towns : communes, (c) => c.population);
-      lycees.push({ uai: digits + UAI_LETTERS[Number(digits) % 23], commune });
-    }
-  }
-  return lycees;
+/** The public lycées of the shared register: the portal funds the same establishments, by UAI, that the other systems know. */
+function makeLycees(seed: number): Lycee[] {
+  const communes = new Map(idfCommunes.map((c) => [c.code, c]));
+  return establishmentRegister(seed)
+    .etablissements.filter((e) => e.secteur === 'PU')
+    .map((e) => ({ uai: e.uai, commune: communes.get(e.code_commune)! }));
 }
 
 function statusFor(rng: Rng, year: number): string {
@@ -183,7 +166,7 @@ const double = (name: string, label: string): FieldSpec => ({ name, type: 'doubl
 /** Every dataset of the portal, by id. Deterministic for a given seed. */
 export function generateDatasets(seed: number): Map<string, Dataset> {
   const rng = createRng(seed ^ 0x0da7a);
-  const lycees = makeLycees(rng);
+  const lycees = makeLycees(seed);
   const investments = makeInvestments(rng, lycees);
   const datasets: Dataset[] = [
     {
