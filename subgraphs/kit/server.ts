@@ -47,6 +47,8 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
     schema,
     // Subgraphs sit behind the gateway, which owns CSRF protection, limits and error shaping.
     csrfPrevention: false,
+    // common/lifecycle.ts owns signals; Apollo's own handler would re-raise SIGTERM and exit 1.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // Federated traces are for Apollo's usage reporting, which Passerelle does not use.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
