@@ -17,7 +17,7 @@ export interface TerritoryImpact {
   perInhabitantEur: number | null;
   investmentCount: number;
   lyceesEquipped: number;
-  openRequests: number;
+  openRequests: number | null;
   programmes: ProgrammeAmount[];
 }
 
@@ -53,7 +53,7 @@ export function territoryImpact(
   territory: RequiredTerritoryFields,
 ): TerritoryImpact {
   // Without them the gateway did not honour @requires: better an error than a made-up zero.
-  if (typeof territory.population !== 'number' || typeof territory.requestStats?.open !== 'number') {
+  if (typeof territory.population !== 'number' || territory.requestStats === undefined) {
     throw new Error('impact needs population and requestStats { open } in the representation (@requires)');
   }
   const programmes = new Map(programmeList.map((p) => [p.id, p]));
@@ -65,7 +65,8 @@ export function territoryImpact(
     perInhabitantEur: territory.population > 0 ? roundCents(investedEur / territory.population) : null,
     investmentCount: totals.reduce((sum, t) => sum + t.count, 0),
     lyceesEquipped: equipped.size,
-    openRequests: territory.requestStats.open,
+    // null when the GRC could not answer: the rest of the impact is still worth returning.
+    openRequests: territory.requestStats?.open ?? null,
     programmes: byProgramme(totals, programmes),
   };
 }
