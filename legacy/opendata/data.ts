@@ -54,7 +54,8 @@ interface Lycee {
 }
 
 function roundTo(value: number, step: number): number {
-  return Math.round(value / step) * step;
+  // toFixed: 0.1 steps would otherwise publish values such as 98.10000000000001.
+  return Number((Math.round(value / step) * step).toFixed(Math.max(0, -Math.floor(Math.log10(step)))));
 }
 
 /** The public lycées of the shared register: the portal funds the same establishments, by UAI, that the other systems know. */
