@@ -1,10 +1,9 @@
 /** The insights subgraph as a process: owner of Programme, Investment and Indicator, over the open data portal. */
-import { fileURLToPath } from 'node:url';
 import type { insightsSubgraphEnv } from '../../common/config.ts';
 import type { Parsed } from '../../common/env.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
-import { startSubgraph } from '../kit/index.ts';
+import { serveSubgraph } from '../kit/index.ts';
 import { createOpendataConnector } from './connector.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers, type InsightsContext } from './resolvers.ts';
@@ -20,20 +19,14 @@ export async function startInsightsSubgraph(config: InsightsSubgraphConfig, logg
     connections: config.upstreamConnections,
     referenceCacheTtlMs: config.referenceCacheTtlMs,
   });
-  const subgraph = await startSubgraph<InsightsContext>({
+  return serveSubgraph<InsightsContext>({
     name: 'insights',
-    schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
+    moduleUrl: import.meta.url,
+    connector,
     resolvers,
     createContext: () => ({ loaders: createLoaders(connector) }),
     port: config.port,
     host: config.host,
     logger,
   });
-  return {
-    urls: { graphql: subgraph.url },
-    async close() {
-      await subgraph.close();
-      await connector.close();
-    },
-  };
 }

@@ -4,6 +4,7 @@
  * per request. A subgraph only supplies its SDL, resolvers and context factory.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
@@ -34,6 +35,28 @@ export interface RunningSubgraph {
   schema: GraphQLSchema;
   server: Server;
   close(): Promise<void>;
+}
+
+/**
+ * A subgraph process: its connector (one per process, so connector caches outlive requests) and the
+ * server. `close` stops taking requests first, then releases the connector.
+ */
+export async function serveSubgraph<TContext extends BaseContext>(
+  options: Omit<SubgraphOptions<TContext>, 'schemaPath'> & {
+    /** `import.meta.url` of the subgraph's `index.ts`: its `schema.graphql` sits beside it. */
+    moduleUrl: string;
+    connector: { close(): Promise<void> };
+  },
+): Promise<{ urls: { graphql: string }; subgraph: RunningSubgraph; close(): Promise<void> }> {
+  const subgraph = await startSubgraph({ ...options, schemaPath: fileURLToPath(new URL('./schema.graphql', options.moduleUrl)) });
+  return {
+    urls: { graphql: subgraph.url },
+    subgraph,
+    async close() {
+      await subgraph.close();
+      await options.connector.close();
+    },
+  };
 }
 
 export function loadTypeDefs(schemaPath: string) {

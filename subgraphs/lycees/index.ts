@@ -2,12 +2,11 @@
  * Starts the lycées subgraph: owner of `Lycee`, it adds `Commune.lycees`, and reaches the Lycées
  * numériques API only through its connector.
  */
-import { fileURLToPath } from 'node:url';
 import type { Parsed } from '../../common/env.ts';
 import type { lyceesSubgraphEnv } from '../../common/config.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
-import { startSubgraph } from '../kit/index.ts';
+import { serveSubgraph } from '../kit/index.ts';
 import { createLyceesConnector } from './connector.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers, type LyceesContext } from './resolvers.ts';
@@ -21,20 +20,14 @@ export async function startLyceesSubgraph(config: LyceesSubgraphConfig, logger: 
     retries: config.upstreamRetries,
     connections: config.upstreamConnections,
   });
-  const subgraph = await startSubgraph<LyceesContext>({
+  return serveSubgraph<LyceesContext>({
     name: 'lycees',
-    schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
+    moduleUrl: import.meta.url,
+    connector,
     resolvers,
     createContext: () => ({ loaders: createLoaders(connector), maxPageSize: config.maxPageSize }),
     port: config.port,
     host: config.host,
     logger,
   });
-  return {
-    urls: { graphql: subgraph.url },
-    async close() {
-      await subgraph.close();
-      await connector.close();
-    },
-  };
 }
