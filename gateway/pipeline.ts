@@ -9,9 +9,18 @@
  *   JSON                          intro-     the super- from sub-    codes, sub-
  *                                 spection   graph      graphs       graph named
  *
+ * Folders: receive/, authenticate/, limit/, plan/, execute/, shape/, and for the last stage
+ * respond/ (single HTTP answers) and stream/ (graphql-ws and SSE, shared upstream subscriptions).
+ * Subscriptions (and operations arriving over graphql-ws or SSE) are planned by plan/ and run by
+ * execute/ with the same walker as HTTP queries, through the same hooks — except that
+ * `onSubgraphFetch` sees only HTTP fetches, not a subscription's long-lived upstream socket.
+ *
  * Hooks, by stage:
  * - receive:      `onReceive(request)`          — may refuse the raw request (throw a catalogue error).
- * - authenticate: `onAuthenticate(request)`     — returns the principal the rest of the request sees.
+ * - authenticate: `onAuthenticate(request)`     — returns the principal the rest of the request sees, or
+ *                                                 throws UNAUTHENTICATED for credentials it refuses.
+ *                                                 Runs for HTTP, at graphql-ws `connection_init`, and
+ *                                                 when an SSE stream opens.
  * - limit:        `validationRules`             — GraphQL validation rules (gateway/limit).
  * - execute:      `onSubgraphFetch(fetch)`      — runs before each subgraph fetch; may return an
  *                                                 AbortSignal and a callback run when it settles.
@@ -36,9 +45,21 @@ export interface Principal {
   id: string;
   kind: 'anonymous' | 'api-key' | 'user' | 'agent';
   scopes: string[];
+  /**
+   * The bearer token the caller presented, forwarded as-is to every subgraph so that each makes
+   * its own authorisation decisions. Absent for anonymous callers.
+   */
+  token?: string;
+  /** When the credentials stop being valid (ms since epoch); long-lived streams are closed then. */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anonymous', scopes: [] }) as Principal;
+
+/** What every execution path (HTTP, graphql-ws, SSE, per-event plan runs) hands to the subgraph fetches. */
+export interface GatewayContext {
+  principal: Principal;
+}
 
 export interface SubgraphFetch {
   subgraph: string;

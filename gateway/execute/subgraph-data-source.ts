@@ -1,8 +1,8 @@
 /**
  * How the gateway talks to one subgraph: Apollo's `RemoteGraphQLDataSource` (so every federation
  * case the stock gateway handles is handled the same way) over a keep-alive undici pool, with the
- * execute-stage hooks of the pipeline (timeouts…) around each fetch, and failures turned into
- * catalogue errors that name the subgraph.
+ * execute-stage hooks of the pipeline (timeouts…) around each fetch, failures turned into
+ * catalogue errors that name the subgraph, and the caller's bearer token forwarded on every fetch.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -11,7 +11,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
-import type { Pipeline } from '../pipeline.ts';
+import type { GatewayContext, Pipeline } from '../pipeline.ts';
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -39,6 +39,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     super({ url: options.url, fetcher });
     this.subgraph = options.name;
     this.pipeline = options.pipeline;
+  }
+
+  /** Subgraphs make their own authorisation decisions, so they see the caller's credentials. */
+  override willSendRequest(options: GraphQLDataSourceProcessOptions): void {
+    const { principal } = options.context as Partial<GatewayContext>;
+    if (principal?.token) options.request.http?.headers.set('authorization', `Bearer ${principal.token}`);
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {

@@ -1,20 +1,20 @@
 /**
- * The gateway's HTTP surface: `/graphql` (GET and POST), `/health` (the process and its supergraph)
- * and `/health/subgraphs` (each subgraph answers `{ __typename }`). Everything a client can get
- * wrong at the HTTP level is answered with a catalogue error, never a stack trace.
+ * The gateway's HTTP surface: `/graphql` (GET and POST; with `Accept: text/event-stream`, or on
+ * `/graphql/stream`, the answer is an SSE stream), `/health` (the process, its supergraph and its
+ * subscription counts) and `/health/subgraphs` (each subgraph answers `{ __typename }`). Everything
+ * a client can get wrong at the HTTP level is answered with a catalogue error, never a stack trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
+import type { GatewayContext, Pipeline, ReceivedRequest } from '../pipeline.ts';
 import { sendApolloResponse, sendGraphQLError, sendJson } from '../respond/index.ts';
+import { acceptsEventStream, type EventStreamHandler, type SubscriptionCounts } from '../stream/index.ts';
 import { readBody } from './read-body.ts';
 
-export interface GatewayContext {
-  principal: Principal;
-}
+export type { GatewayContext };
 
 export interface HttpHandlerOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -24,6 +24,10 @@ export interface HttpHandlerOptions {
   /** Current subgraph names and URLs (they change when the supergraph does). */
   subgraphs: () => ReadonlyMap<string, string>;
   probeSubgraph: (url: string) => Promise<boolean>;
+  /** Serves requests that ask for an event stream (SSE); without it they get a single JSON answer. */
+  eventStream?: EventStreamHandler;
+  /** Subscription counts shown on /health. */
+  subscriptions?: () => SubscriptionCounts;
 }
 
 export function createHttpHandler(options: HttpHandlerOptions) {
@@ -52,6 +56,9 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       }
     }
     const principal = await pipeline.authenticate(received);
+    if (options.eventStream && (url.pathname === '/graphql/stream' || acceptsEventStream(req.headers.accept))) {
+      return options.eventStream({ method, url, body, principal, res });
+    }
 
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -67,7 +74,12 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   async function health(res: ServerResponse, deep: boolean): Promise<void> {
     const subgraphs = options.subgraphs();
     if (!deep) {
-      sendJson(res, subgraphs.size > 0 ? 200 : 503, { status: subgraphs.size > 0 ? 'ok' : 'starting', subgraphs: subgraphs.size });
+      const subscriptions = options.subscriptions?.();
+      sendJson(res, subgraphs.size > 0 ? 200 : 503, {
+        status: subgraphs.size > 0 ? 'ok' : 'starting',
+        subgraphs: subgraphs.size,
+        ...(subscriptions ? { subscriptions } : {}),
+      });
       return;
     }
     const results = await Promise.all(
@@ -80,14 +92,15 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     try {
-      if (url.pathname === '/graphql') return await graphql(req, res, url);
+      if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return await graphql(req, res, url);
       if (url.pathname === '/health') return await health(res, false);
       if (url.pathname === '/health/subgraphs') return await health(res, true);
       sendJson(res, 404, { error: 'not_found', message: 'GraphQL is served on /graphql.' });
     } catch (error) {
-      if (error instanceof GraphQLError && error.extensions.code) {
+      if (error instanceof GraphQLError && error.extensions.code && !res.headersSent) {
         // An unread body would otherwise be parsed as the next request on a keep-alive socket.
-        sendGraphQLError(res, error, { connection: 'close' });
+        const challenge: Record<string, string> = error.extensions.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
+        sendGraphQLError(res, error, { connection: 'close', ...challenge });
         return;
       }
       logger.error({ err: error }, 'unexpected error while handling a request');

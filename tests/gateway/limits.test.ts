@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, graphql } from '../harness/graphql.ts';
 import { startToyFederation, type ToyFederation } from '../harness/toy-federation.ts';
+import { endingCodes, subscribeSse, subscribeWs, waitFor } from '../harness/streams.ts';
 
 let toy: ToyFederation;
 beforeAll(async () => {
@@ -24,6 +25,18 @@ describe('Depth', () => {
       'query { topReview { ...R } } fragment R on Review { product { reviews { stars } } }',
     );
     expect(errorCodes(viaFragment)).toEqual(['MAX_DEPTH_EXCEEDED']);
+  });
+});
+
+describe('Streams', () => {
+  it('applies the same limits to operations over graphql-ws and SSE', async () => {
+    const tooDeep = 'subscription { reviewAdded(productId: "1") { product { reviews { stars } } } }';
+    for (const subscribe of [subscribeWs, subscribeSse]) {
+      const client = subscribe(toy.gatewayUrl, { query: tooDeep });
+      await waitFor(() => client.error !== undefined || client.completed, 'the refusal');
+      expect(endingCodes(client)).toEqual(['MAX_DEPTH_EXCEEDED']);
+      client.dispose();
+    }
   });
 });
 

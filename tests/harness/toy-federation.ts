@@ -2,17 +2,24 @@
  * A small federation that has nothing to do with the region — products and reviews — to prove the
  * gateway is generic: it serves whatever supergraph it is given. Each toy subgraph runs on a free
  * port; `delayMs` and `stop()` let tests make one slow or take it down.
+ *
+ * Reviews also owns a subscription, `reviewAdded(productId)`, served over graphql-ws on its
+ * /graphql; `publishReview` pushes an event, `upstreamSubscriptions()` counts the subscriptions
+ * the subgraph is serving, and `authorizations` records the credentials the subgraphs received.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
 import { readEnv } from '../../common/env.ts';
 import { gatewayEnv } from '../../common/config.ts';
 import { createLogger } from '../../common/logger.ts';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
-import { startGateway } from '../../gateway/index.ts';
+import { startGateway, type RunningGateway } from '../../gateway/index.ts';
+import { PushChannel } from './push-channel.ts';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@requires", "@external", "@shareable"])';
 
@@ -28,7 +35,8 @@ type Product @key(fields: "id") {
   shippingCents: Int! @requires(fields: "weightGrams")
 }
 type Review { id: ID! stars: Int! body: String! product: Product! }
-type Query { topReview: Review }`;
+type Query { topReview: Review }
+type Subscription { reviewAdded(productId: ID!): Review! }`;
 
 const products = [
   { id: '1', name: 'Table', priceCents: 9900, weightGrams: 12000 },
@@ -41,13 +49,29 @@ const reviews = [
   { id: 'r3', productId: '2', stars: 4, body: 'Comfy.' },
 ];
 
+interface ToyReview {
+  id: string;
+  productId: string;
+  stars: number;
+  body: string;
+}
+
 export interface ToyFederation {
   gatewayUrl: string;
+  gateway: RunningGateway;
   products: RunningSubgraph;
   reviews: RunningSubgraph;
   /** Entity fetches received by the reviews subgraph (to prove batching). */
   reviewsEntityCalls: () => number;
   setReviewsDelay(ms: number): void;
+  /** Pushes a new review to every `reviewAdded` subscription of its product; returns how many got it. */
+  publishReview(review: { productId: string; stars: number; body?: string }): number;
+  /** `reviewAdded` subscriptions the reviews subgraph is serving right now. */
+  upstreamSubscriptions(): number;
+  /** Authorization the subgraphs received: HTTP headers (both subgraphs) and graphql-ws connectionParams (reviews). */
+  authorizations: { http: (string | undefined)[]; ws: (string | undefined)[] };
+  /** Cuts every graphql-ws connection of the reviews subgraph, as if it had crashed. */
+  killReviewsSockets(): void;
   stop(): Promise<void>;
 }
 
@@ -58,6 +82,14 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
   writeFileSync(join(dir, 'reviews.graphql'), REVIEWS_SDL);
   let delay = 0;
   let entityCalls = 0;
+  let published = 0;
+  const channels = new Set<PushChannel<{ reviewAdded: ToyReview }> & { productId: string }>();
+  const authorizations: ToyFederation['authorizations'] = { http: [], ws: [] };
+  const recordHttp = ({ headers }: { headers: { get(name: string): string | undefined } }) => {
+    authorizations.http.push(headers.get('authorization'));
+    return {};
+  };
+  let reviewsSockets: WebSocketServer | undefined;
 
   const productsSubgraph = await startSubgraph({
     name: 'products',
@@ -65,7 +97,7 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
     host: '127.0.0.1',
     port: 0,
     logger,
-    createContext: () => ({}),
+    createContext: recordHttp,
     resolvers: {
       Query: {
         product: (_: unknown, args: { id: string }) => products.find((p) => p.id === args.id) ?? null,
@@ -80,8 +112,37 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
     host: '127.0.0.1',
     port: 0,
     logger,
-    createContext: () => ({}),
+    createContext: recordHttp,
+    onServer: (server, schema) => {
+      const sockets = new WebSocketServer({ server, path: '/graphql' });
+      reviewsSockets = sockets;
+      const served = useServer(
+        {
+          schema,
+          onConnect: (ctx) => {
+            const authorization = ctx.connectionParams?.authorization;
+            authorizations.ws.push(typeof authorization === 'string' ? authorization : undefined);
+          },
+        },
+        sockets,
+      );
+      return async () => {
+        for (const client of sockets.clients) client.terminate();
+        await served.dispose();
+      };
+    },
     resolvers: {
+      Subscription: {
+        reviewAdded: {
+          subscribe: (_: unknown, args: { productId: string }) => {
+            const channel = Object.assign(new PushChannel<{ reviewAdded: ToyReview }>(() => channels.delete(channel)), {
+              productId: args.productId,
+            });
+            channels.add(channel);
+            return channel;
+          },
+        },
+      },
       Query: {
         topReview: async () => {
           if (delay) await new Promise((r) => setTimeout(r, delay));
@@ -114,11 +175,28 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
 
   return {
     gatewayUrl: gateway.url,
+    gateway,
     products: productsSubgraph,
     reviews: reviewsSubgraph,
     reviewsEntityCalls: () => entityCalls,
     setReviewsDelay: (ms) => {
       delay = ms;
+    },
+    publishReview({ productId, stars, body = '' }) {
+      published += 1;
+      const review: ToyReview = { id: `new-${published}`, productId, stars, body };
+      let delivered = 0;
+      for (const channel of channels) {
+        if (channel.productId !== productId) continue;
+        channel.push({ reviewAdded: review });
+        delivered += 1;
+      }
+      return delivered;
+    },
+    upstreamSubscriptions: () => channels.size,
+    authorizations,
+    killReviewsSockets() {
+      for (const client of reviewsSockets?.clients ?? []) client.terminate();
     },
     async stop() {
       await gateway.close();

@@ -1,0 +1,118 @@
+/**
+ * The primary fetch of a subscription plan, run against the owning subgraph over graphql-ws (the
+ * subgraph's URL with ws: in place of http:, same path). One socket per upstream subscription,
+ * because the caller's credentials travel in `connectionParams` and differ between callers.
+ * Nothing is retried: a client resumes from its cursor, so a failed upstream simply ends the stream
+ * with an error naming the subgraph.
+ */
+import { createClient } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { passerelleError, type ErrorCode } from '../../common/errors.ts';
+
+export interface UpstreamSubscriptionOptions {
+  subgraph: string;
+  /** The subgraph's HTTP GraphQL URL. */
+  url: string;
+  query: string;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+  /** Forwarded as `connectionParams.authorization` (e.g. "Bearer …"). */
+  authorization: string | undefined;
+  /** Longest wait for the subgraph to acknowledge the connection, and for a pong to a ping. */
+  timeoutMs: number;
+  /** How often the gateway pings the subgraph to notice a dead connection. Default 10,000. */
+  keepAliveMs?: number;
+}
+
+export interface UpstreamSink {
+  next(result: FormattedExecutionResult): void;
+  /** The subscription failed; the errors carry catalogue codes and name the subgraph. */
+  error(errors: readonly GraphQLError[]): void;
+  complete(): void;
+}
+
+// Close codes a subgraph uses to say who is wrong, mapped to what the client should understand.
+const CLOSE_CODE_ERRORS: Record<number, ErrorCode> = { 4401: 'UNAUTHENTICATED', 4403: 'FORBIDDEN' };
+
+/** Opens the upstream subscription; the returned function completes it (idempotent). */
+export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: UpstreamSink): () => void {
+  const { subgraph } = options;
+  let pongTimer: NodeJS.Timeout | undefined;
+  const client = createClient({
+    url: options.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: options.authorization ? { authorization: options.authorization } : {},
+    lazy: true,
+    lazyCloseTimeout: 0,
+    retryAttempts: 0,
+    connectionAckWaitTimeout: options.timeoutMs,
+    keepAlive: options.keepAliveMs ?? 10_000,
+    on: {
+      // graphql-ws pings but never gives up on a silent peer; a half-open socket would keep the
+      // client subscriptions open forever, so no pong in time ends it.
+      ping: (received) => {
+        if (received) return;
+        clearTimeout(pongTimer);
+        pongTimer = setTimeout(() => client.terminate(), options.timeoutMs);
+        pongTimer.unref();
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongTimer);
+      },
+      closed: () => clearTimeout(pongTimer),
+    },
+  });
+
+  let done = false;
+  const finish = () => {
+    done = true;
+    clearTimeout(pongTimer);
+    void client.dispose();
+  };
+  const unsubscribe = client.subscribe<Record<string, unknown>, Record<string, unknown>>(
+    { query: options.query, operationName: options.operationName, variables: options.variables },
+    {
+      next: (result) => {
+        if (!done) sink.next(result);
+      },
+      error: (error) => {
+        if (done) return;
+        finish();
+        sink.error(upstreamErrors(subgraph, error));
+      },
+      complete: () => {
+        if (done) return;
+        finish();
+        sink.complete();
+      },
+    },
+  );
+  return () => {
+    if (done) return;
+    unsubscribe();
+    finish();
+  };
+}
+
+/** What graphql-ws reports (error messages, a close event, a socket error) as catalogue errors. */
+function upstreamErrors(subgraph: string, error: unknown): GraphQLError[] {
+  if (Array.isArray(error)) {
+    return (error as GraphQLFormattedError[]).map((formatted) => {
+      // As for HTTP fetches: a code the subgraph chose is kept, none becomes SUBGRAPH_ERROR.
+      const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : 'SUBGRAPH_ERROR';
+      return new GraphQLError(formatted.message, { extensions: { ...formatted.extensions, code, subgraph } });
+    });
+  }
+  if (isCloseEvent(error)) {
+    const code = CLOSE_CODE_ERRORS[error.code] ?? 'SUBGRAPH_UNAVAILABLE';
+    const why = error.reason ? `: ${error.reason}` : '';
+    return [passerelleError(code, `Subgraph "${subgraph}" closed the subscription (${error.code}${why}).`, { subgraph, closeCode: error.code })];
+  }
+  const detail = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+  return [passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${detail}).`, { subgraph })];
+}
+
+function isCloseEvent(value: unknown): value is { code: number; reason: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'number' && 'reason' in value;
+}

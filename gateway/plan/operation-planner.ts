@@ -1,0 +1,107 @@
+/**
+ * Plans operations the gateway runs itself (subscriptions, and queries or mutations arriving over
+ * graphql-ws or SSE), with the same federation query planner @apollo/gateway uses for HTTP. It
+ * follows the gateway's supergraph: each load or update rebuilds the planner and empties the plan
+ * cache, so a plan never outlives the schema it was made for (running streams keep theirs).
+ */
+import { createHash } from 'node:crypto';
+import { buildOperationContext } from '@apollo/gateway';
+import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { DocumentNode, GraphQLSchema, OperationTypeNode } from 'graphql';
+
+export type OperationContext = ReturnType<typeof buildOperationContext>;
+
+/** Everything derived from one supergraph version. */
+export interface SupergraphSchemas {
+  /** The client-facing schema (what operations are validated against). */
+  readonly apiSchema: GraphQLSchema;
+  /** The same API schema in federation-internals form (what plans are built from). */
+  readonly federatedApiSchema: Schema;
+  /** The full supergraph, join directives included (what the plan walker reads entity keys from). */
+  readonly supergraphSchema: GraphQLSchema;
+  readonly planner: QueryPlanner;
+}
+
+export interface PlannedOperation {
+  readonly kind: OperationTypeNode;
+  /** The query text as received; with `operationName`, the plan cache key. */
+  readonly source: string;
+  readonly document: DocumentNode;
+  readonly operationName: string | undefined;
+  readonly plan: QueryPlan;
+  readonly operationContext: OperationContext;
+  readonly schemas: SupergraphSchemas;
+  /** sha256 of source and operation name. */
+  readonly hash: string;
+}
+
+export interface OperationPlannerOptions {
+  /** Most plans kept (least recently used go first). Default 500. */
+  maxCachedPlans?: number;
+}
+
+export class OperationPlanner {
+  private schemas: SupergraphSchemas | undefined;
+  private readonly plans = new Map<string, PlannedOperation>();
+  private readonly maxCachedPlans: number;
+
+  constructor(options: OperationPlannerOptions = {}) {
+    this.maxCachedPlans = options.maxCachedPlans ?? 500;
+  }
+
+  /**
+   * Follows a gateway's supergraph. Must be called before the gateway loads (before Apollo Server
+   * starts): the first schema is only announced once.
+   */
+  follow(gateway: GatewayInterface): () => void {
+    return gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+      const supergraph = Supergraph.build(coreSupergraphSdl);
+      this.schemas = {
+        apiSchema,
+        federatedApiSchema: supergraph.apiSchema(),
+        supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+        planner: new QueryPlanner(supergraph),
+      };
+      this.plans.clear();
+    });
+  }
+
+  /** The current API schema; undefined until the first supergraph has loaded. */
+  get apiSchema(): GraphQLSchema | undefined {
+    return this.schemas?.apiSchema;
+  }
+
+  /** Plans a validated document. Throws what the planner throws (the caller maps it). */
+  plan(source: string, document: DocumentNode, operationName: string | undefined): PlannedOperation {
+    const schemas = this.schemas;
+    if (!schemas) throw new Error('No supergraph loaded yet');
+    const hash = createHash('sha256').update(source).update('\0').update(operationName ?? '').digest('hex');
+    const cached = this.plans.get(hash);
+    if (cached && cached.schemas === schemas) {
+      // Re-inserting keeps the Map in least-recently-used order.
+      this.plans.delete(hash);
+      this.plans.set(hash, cached);
+      return cached;
+    }
+    const operation = operationFromDocument(schemas.federatedApiSchema, document, { operationName });
+    const operationContext = buildOperationContext({ schema: schemas.apiSchema, operationDocument: document, operationName });
+    const planned: PlannedOperation = {
+      kind: operationContext.operation.operation,
+      source,
+      document,
+      operationName,
+      plan: schemas.planner.buildQueryPlan(operation),
+      operationContext,
+      schemas,
+      hash,
+    };
+    this.plans.set(hash, planned);
+    if (this.plans.size > this.maxCachedPlans) {
+      const oldest = this.plans.keys().next();
+      if (!oldest.done) this.plans.delete(oldest.value);
+    }
+    return planned;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * graphql-ws on the gateway's /graphql (same port as HTTP): `ws` in `noServer` mode, fed by the
+ * HTTP server's `upgrade` event, and graphql-ws's `useServer` as the thin adapter between the
+ * socket library and graphql-ws's transport-free protocol core. What to run is the stream core's
+ * business; this file maps the connection's life to the protocol vocabulary:
+ * credentials are checked at `connection_init` (4401), their expiry closes the connection (4011),
+ * and a subscriber that overflows its queue gets the connection closed (4008).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import type { ExecutionResult } from 'graphql';
+import { httpStatusOf, passerelleError } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
+import { whenCredentialsExpire } from '../authenticate/index.ts';
+import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
+import { CloseCode, TERMINATIONS, type Termination } from './protocol.ts';
+import { PreparedOperation, type StreamCore } from './operations.ts';
+import { inRealm } from './graphql-realm.ts';
+
+export interface GraphQLWsOptions {
+  core: StreamCore;
+  pipeline: Pipeline;
+  logger: Logger;
+  /** Largest message a client may send (MAX_BODY_BYTES); larger closes the socket (1009). */
+  maxPayloadBytes: number;
+  /** Paths served (default ['/graphql']); other upgrades are refused with 404. */
+  paths?: readonly string[];
+  /** How long a client has to send `connection_init` (default 3,000 ms), then 4408. */
+  connectionInitWaitTimeoutMs?: number;
+  /** Server pings every so often; a client that does not pong is dropped (default 12,000 ms). */
+  keepAliveMs?: number;
+}
+
+/** What the gateway keeps per connection, next to graphql-ws's own context. */
+type ConnectionState = {
+  principal: Principal;
+  cancelExpiry: () => void;
+  /** Open subscriptions by graphql-ws id, ended at once when the connection is terminated. */
+  streams: Map<string, AsyncIterableIterator<ExecutionResult>>;
+};
+/** The socket and upgrade request (graphql-ws's), and our state once the connection is initialised. */
+type Connection = Extra & Partial<ConnectionState>;
+
+export interface GraphQLWsTransport {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTransport {
+  const { core, pipeline, logger } = options;
+  const paths = options.paths ?? ['/graphql'];
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+
+  const server = useServer<Record<string, unknown>, ConnectionState>(
+    {
+      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
+      async onConnect(ctx) {
+        const { socket, request } = ctx.extra;
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const headers = typeof authorization === 'string' ? { ...request.headers, authorization } : request.headers;
+        try {
+          ctx.extra.principal = await pipeline.authenticate(received(request, headers));
+        } catch (error) {
+          const refused = httpStatusOf(codeOf(error)) === 401;
+          if (!refused) logger.error({ err: error }, 'authentication failed unexpectedly');
+          socket.close(refused ? CloseCode.Unauthorized : CloseCode.Forbidden, closeReason(error, refused));
+          return false;
+        }
+        ctx.extra.streams = new Map();
+        ctx.extra.cancelExpiry = whenCredentialsExpire(ctx.extra.principal, () => terminate(ctx.extra, 'CREDENTIALS_EXPIRED'));
+        return true;
+      },
+      onSubscribe(ctx, id, payload) {
+        const principal = ctx.extra.principal;
+        if (!principal) return [inRealm(passerelleError('UNAUTHENTICATED', 'The connection is not initialised.'))];
+        const prepared = core.prepare(payload, principal);
+        if (!prepared.ok) return prepared.errors;
+        return {
+          schema: prepared.operation.schema,
+          document: prepared.operation.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: new Invocation(prepared.operation, ctx.extra, id),
+        };
+      },
+      execute: (args) => invocationOf(args.contextValue).operation.execute(),
+      subscribe(args) {
+        const { operation, connection, id } = invocationOf(args.contextValue);
+        const stream = operation.subscribe({ onOverflow: () => terminate(connection, 'SUBSCRIBER_TOO_SLOW') });
+        connection.streams?.set(id, stream);
+        return stream;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => core.shapeResult(result),
+      onError: (_ctx, _id, _payload, errors) => core.shapeErrors(errors),
+      // Called however the operation ended: completed upstream, failed, or stopped by the client.
+      onComplete(ctx, id) {
+        ctx.extra.streams?.delete(id);
+      },
+      onClose(ctx) {
+        ctx.extra.cancelExpiry?.();
+        for (const stream of ctx.extra.streams?.values() ?? []) void stream.return?.();
+      },
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    handleUpgrade(request, socket, head) {
+      const url = new URL(request.url ?? '/', 'http://gateway');
+      if (!paths.includes(url.pathname)) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      try {
+        pipeline.receive(received(request, request.headers));
+      } catch (error) {
+        const status = httpStatusOf(codeOf(error));
+        socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    },
+    async close() {
+      // Clients get 1001 (going away); one that does not answer the closing handshake is cut.
+      const grace = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, 1_000);
+      await server.dispose();
+      clearTimeout(grace);
+    },
+  };
+}
+
+/** One operation on one connection: graphql-ws hands it from `onSubscribe` to `execute`/`subscribe` as the context value. */
+class Invocation {
+  readonly operation: PreparedOperation;
+  readonly connection: Connection;
+  readonly id: string;
+
+  constructor(operation: PreparedOperation, connection: Connection, id: string) {
+    this.operation = operation;
+    this.connection = connection;
+    this.id = id;
+  }
+}
+
+function invocationOf(contextValue: unknown): Invocation {
+  if (contextValue instanceof Invocation) return contextValue;
+  throw new Error('graphql-ws ran an operation the gateway did not prepare');
+}
+
+/**
+ * The gateway ends the connection on its own: the close frame tells the client why, and its
+ * subscriptions are detached now rather than when the closing handshake completes, which a client
+ * that stopped reading may never do.
+ */
+function terminate(connection: Connection, termination: Termination): void {
+  const { closeCode, reason } = TERMINATIONS[termination];
+  connection.cancelExpiry?.();
+  connection.socket.close(closeCode, reason);
+  for (const stream of connection.streams?.values() ?? []) void stream.return?.();
+  connection.streams?.clear();
+}
+
+function received(request: IncomingMessage, headers: IncomingMessage['headers']): ReceivedRequest {
+  return { method: request.method ?? 'GET', path: new URL(request.url ?? '/', 'http://gateway').pathname, headers, remoteAddress: request.socket.remoteAddress };
+}
+
+// Duck-typed: the error may come from either build of graphql-js (see graphql-realm.ts).
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Close reasons are limited to 123 bytes; the catalogue messages fit, unexpected ones may not. */
+function closeReason(error: unknown, refused: boolean): string {
+  const message = refused && error instanceof Error ? error.message : 'Forbidden';
+  return Buffer.byteLength(message) <= 123 ? message : 'Unauthenticated';
+}

@@ -1,0 +1,174 @@
+/**
+ * The transport-free core of the streaming transports (graphql-ws and SSE): it turns a request
+ * `{ query, operationName, variables }` from a known principal into a prepared operation —
+ * parsed, validated with the gateway's limit rules, variables checked, planned — that either runs
+ * once (query, mutation) or streams (subscription, shared with identical subscribers). Transports
+ * only move bytes and map terminations to their own vocabulary (protocol.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { passerelleError, type ErrorCode } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { OperationPlanner, PlannedOperation } from '../plan/index.ts';
+import type { Pipeline, Principal } from '../pipeline.ts';
+import { subscriptionSource, type PlanRun, type PlanRunner } from '../execute/index.ts';
+import type { SharedSubscriptions, SubscriptionCounts } from './shared-subscriptions.ts';
+import { graphql, inRealm } from './graphql-realm.ts';
+
+const { getOperationAST, getVariableValues, parse, specifiedRules, validate } = graphql;
+
+/** A GraphQL request as both transports receive it. */
+export interface OperationRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+export interface StreamCoreOptions {
+  planner: OperationPlanner;
+  runner: PlanRunner;
+  subscriptions: SharedSubscriptions;
+  pipeline: Pipeline;
+  /** The shape stage's error formatter (catalogue codes, subgraph named, internals removed). */
+  shapeError: (formatted: GraphQLFormattedError, original: unknown) => GraphQLFormattedError;
+  subgraphUrl: (subgraph: string) => string | undefined;
+  /** Upstream connection timeout (SUBGRAPH_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** SUBSCRIBER_QUEUE_SIZE, also the most events of one stream being resolved at once. */
+  queueSize: number;
+  logger: Logger;
+}
+
+export type Prepared = { ok: true; operation: PreparedOperation } | { ok: false; errors: readonly GraphQLError[] };
+
+export interface StreamHandlers {
+  /** This subscriber did not keep up and has been dropped; the transport must close it. */
+  onOverflow: () => void;
+}
+
+/** An operation ready to run, for one principal. Also the graphql-ws execution context value. */
+export class PreparedOperation {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly planned: PlannedOperation;
+  private readonly run: PlanRun;
+  private readonly core: StreamCoreOptions;
+
+  constructor(schema: GraphQLSchema, document: DocumentNode, run: PlanRun, core: StreamCoreOptions) {
+    this.schema = schema;
+    this.document = document;
+    this.planned = run.planned;
+    this.run = run;
+    this.core = core;
+  }
+
+  get kind() {
+    return this.planned.kind;
+  }
+
+  /** Runs a query or mutation once. */
+  execute(): Promise<ExecutionResult> {
+    return this.core.runner.run(this.run);
+  }
+
+  /** Joins (or starts) the shared stream of this subscription. */
+  subscribe(handlers: StreamHandlers): AsyncIterableIterator<ExecutionResult> {
+    const { planned, variables, context } = this.run;
+    const key = createHash('sha256')
+      .update(JSON.stringify([planned.hash, stableJson(variables), context.principal.token ?? '']))
+      .digest('hex');
+    return this.core.subscriptions.subscribe({
+      key,
+      onOverflow: handlers.onOverflow,
+      start: () =>
+        subscriptionSource({
+          runner: this.core.runner,
+          run: this.run,
+          subgraphUrl: this.core.subgraphUrl,
+          timeoutMs: this.core.timeoutMs,
+          maxPending: this.core.queueSize,
+        }),
+    });
+  }
+}
+
+export interface StreamCore {
+  prepare(request: OperationRequest, principal: Principal): Prepared;
+  /** A result with its errors shaped like every other gateway answer. */
+  shapeResult(result: ExecutionResult): FormattedExecutionResult;
+  shapeErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[];
+  counts(): SubscriptionCounts;
+}
+
+export function createStreamCore(options: StreamCoreOptions): StreamCore {
+  const { planner, pipeline } = options;
+  const rules = [...specifiedRules, ...pipeline.validationRules];
+  const shapeErrors = (errors: readonly GraphQLError[]) => errors.map((error) => options.shapeError(error.toJSON(), error));
+
+  return {
+    prepare(request, principal) {
+      const schema = planner.apiSchema;
+      if (!schema) return refused([passerelleError('SUBGRAPH_UNAVAILABLE', 'The gateway has not loaded its supergraph yet.')]);
+      if (typeof request.query !== 'string') return refused([passerelleError('BAD_REQUEST', 'The request has no query string.')]);
+      let document: DocumentNode;
+      try {
+        document = parse(request.query);
+      } catch (error) {
+        const syntax = error instanceof graphql.GraphQLError ? error : new graphql.GraphQLError(String(error));
+        return refused([withCode(syntax, 'GRAPHQL_PARSE_FAILED')]);
+      }
+      const invalid = validate(schema, document, rules);
+      if (invalid.length > 0) return refused(invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
+      const operationName = request.operationName ?? undefined;
+      const operation = getOperationAST(document, operationName);
+      if (!operation) {
+        return refused([passerelleError('OPERATION_RESOLUTION_FAILURE', 'operationName does not name one operation of the document.')]);
+      }
+      const variables = request.variables ?? {};
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+      if (coerced.errors) return refused(coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
+
+      let planned: PlannedOperation;
+      try {
+        planned = planner.plan(request.query, document, operationName);
+      } catch (error) {
+        options.logger.error({ err: error }, 'could not plan an operation');
+        return refused([passerelleError('INTERNAL_SERVER_ERROR')]);
+      }
+      const run: PlanRun = { planned, variables, context: { principal } };
+      return { ok: true, operation: new PreparedOperation(schema, document, run, options) };
+    },
+    shapeResult(result) {
+      const { errors, ...rest } = result;
+      return errors && errors.length > 0 ? { ...rest, errors: shapeErrors(errors) } : rest;
+    },
+    shapeErrors,
+    counts: () => options.subscriptions.counts(),
+  };
+}
+
+function refused(errors: readonly GraphQLError[]): Prepared {
+  return { ok: false, errors: errors.map(inRealm) };
+}
+
+/** The error with a catalogue code, unless a rule already gave it a more precise one. */
+function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
+  if (typeof error.extensions.code === 'string') return error;
+  return new graphql.GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` share a stream. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}

@@ -1,0 +1,143 @@
+/**
+ * GraphQL over Server-Sent Events, distinct-connections mode of the graphql-sse protocol: one
+ * HTTP response per operation, `Accept: text/event-stream`, for clients behind proxies that drop
+ * WebSockets. The receive stage has already read the body and authenticated the caller.
+ *
+ * Not graphql-sse's own handler: it drains the result iterator into an unbounded array whatever the
+ * client reads, so a slow client would grow memory without limit. Here each event is written only
+ * once the previous one was flushed, so a slow client fills its bounded subscriber queue instead.
+ */
+import type { ServerResponse } from 'node:http';
+import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { passerelleError } from '../../common/errors.ts';
+import { whenCredentialsExpire } from '../authenticate/index.ts';
+import type { Principal } from '../pipeline.ts';
+import type { OperationRequest, StreamCore } from './operations.ts';
+import { SSE_KEEP_ALIVE, sseMessage, terminationResult } from './protocol.ts';
+
+export interface SseOptions {
+  core: StreamCore;
+  /** How often a comment is written to keep proxies from closing an idle stream (default 12,000 ms). */
+  keepAliveMs?: number;
+  /**
+   * How long a response the gateway has ended may take to reach a client that stopped reading,
+   * before its socket is destroyed (default 30,000 ms, as `ws` waits for a closing handshake).
+   */
+  lingerMs?: number;
+}
+
+export interface EventStreamRequest {
+  method: string;
+  url: URL;
+  /** The parsed JSON body of a POST; undefined for GET (parameters are in the URL). */
+  body: unknown;
+  principal: Principal;
+  res: ServerResponse;
+}
+
+export type EventStreamHandler = (request: EventStreamRequest) => Promise<void>;
+
+export function createSseHandler(options: SseOptions): EventStreamHandler {
+  const { core } = options;
+  const keepAliveMs = options.keepAliveMs ?? 12_000;
+  const lingerMs = options.lingerMs ?? 30_000;
+
+  return async function handleEventStream({ method, url, body, principal, res }) {
+    const prepared = core.prepare(requestOf(method, url, body), principal);
+    if (prepared.ok && prepared.operation.kind === 'mutation' && method === 'GET') {
+      throw passerelleError('METHOD_NOT_ALLOWED', 'Mutations cannot be sent with GET; use POST.');
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      // Reverse proxies (nginx) would otherwise hold events back to fill their buffers.
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+
+    if (!prepared.ok) return endWith(res, { errors: core.shapeErrors(prepared.errors) });
+    const { operation } = prepared;
+    if (operation.kind !== 'subscription') return endWith(res, core.shapeResult(await operation.execute()));
+
+    let finished = false;
+    let stream: AsyncIterableIterator<ExecutionResult> | undefined;
+    let cancelExpiry = () => {};
+    const keepAlive = setInterval(() => {
+      if (!res.writableNeedDrain) res.write(SSE_KEEP_ALIVE);
+    }, keepAliveMs);
+    keepAlive.unref();
+    const finish = (last?: FormattedExecutionResult) => {
+      if (finished) return;
+      finished = true;
+      clearInterval(keepAlive);
+      cancelExpiry();
+      void stream?.return?.();
+      if (res.writableEnded || res.destroyed) return;
+      endWith(res, last);
+      const linger = setTimeout(() => res.destroy(), lingerMs);
+      linger.unref();
+      res.once('close', () => clearTimeout(linger));
+    };
+    res.once('close', () => finish());
+
+    stream = operation.subscribe({ onOverflow: () => finish(terminationResult('SUBSCRIBER_TOO_SLOW')) });
+    cancelExpiry = whenCredentialsExpire(principal, () => finish(terminationResult('CREDENTIALS_EXPIRED')));
+    try {
+      for await (const result of stream) {
+        if (finished) break;
+        await write(res, sseMessage('next', core.shapeResult(result)));
+      }
+      finish();
+    } catch (error) {
+      finish({ errors: core.shapeErrors([error instanceof GraphQLError ? error : new GraphQLError(String(error))]) });
+    }
+  };
+}
+
+function requestOf(method: string, url: URL, body: unknown): OperationRequest {
+  if (method === 'GET') {
+    const variables = url.searchParams.get('variables');
+    let parsed: unknown;
+    try {
+      parsed = variables ? JSON.parse(variables) : undefined;
+    } catch {
+      throw passerelleError('BAD_REQUEST', 'The variables parameter is not valid JSON.');
+    }
+    return {
+      query: url.searchParams.get('query') ?? '',
+      operationName: url.searchParams.get('operationName'),
+      variables: isRecord(parsed) ? parsed : undefined,
+    };
+  }
+  if (!isRecord(body) || typeof body.query !== 'string') throw passerelleError('BAD_REQUEST', 'The body must be a JSON object with a "query" string.');
+  return {
+    query: body.query,
+    operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
+    variables: isRecord(body.variables) ? body.variables : undefined,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The last `next` (if any), `complete`, and the end of the response. */
+function endWith(res: ServerResponse, last: FormattedExecutionResult | undefined): void {
+  if (last) res.write(sseMessage('next', last));
+  res.end(sseMessage('complete'));
+}
+
+/** Writes one event; resolves once it is flushed (or the client is gone), which is the back-pressure. */
+function write(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
