@@ -17,7 +17,6 @@ import { whenCredentialsExpire } from '../authenticate/index.ts';
 import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
 import { CloseCode, TERMINATIONS, type Termination } from './protocol.ts';
 import { PreparedOperation, type StreamCore } from './operations.ts';
-import { inRealm } from './graphql-realm.ts';
 
 export interface GraphQLWsOptions {
   core: StreamCore;
@@ -74,7 +73,7 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
       },
       onSubscribe(ctx, id, payload) {
         const principal = ctx.extra.principal;
-        if (!principal) return [inRealm(passerelleError('UNAUTHENTICATED', 'The connection is not initialised.'))];
+        if (!principal) return [passerelleError('UNAUTHENTICATED', 'The connection is not initialised.')];
         const prepared = core.prepare(payload, principal);
         if (!prepared.ok) return prepared.errors;
         return {
@@ -169,7 +168,7 @@ function received(request: IncomingMessage, headers: IncomingMessage['headers'])
   return { method: request.method ?? 'GET', path: new URL(request.url ?? '/', 'http://gateway').pathname, headers, remoteAddress: request.socket.remoteAddress };
 }
 
-// Duck-typed: the error may come from either build of graphql-js (see graphql-realm.ts).
+// Duck-typed: graphql-ws hands over whatever its own resolvers threw.
 function codeOf(error: unknown): string | undefined {
   const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
   return typeof code === 'string' ? code : undefined;

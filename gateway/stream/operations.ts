@@ -6,16 +6,25 @@
  * only move bytes and map terminations to their own vocabulary (protocol.ts).
  */
 import { createHash } from 'node:crypto';
-import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { passerelleError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { OperationPlanner, PlannedOperation } from '../plan/index.ts';
 import type { Pipeline, Principal } from '../pipeline.ts';
 import { subscriptionSource, type PlanRun, type PlanRunner } from '../execute/index.ts';
 import type { SharedSubscriptions, SubscriptionCounts } from './shared-subscriptions.ts';
-import { graphql, inRealm } from './graphql-realm.ts';
-
-const { getOperationAST, getVariableValues, parse, specifiedRules, validate } = graphql;
 
 /** A GraphQL request as both transports receive it. */
 export interface OperationRequest {
@@ -114,7 +123,7 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
       try {
         document = parse(request.query);
       } catch (error) {
-        const syntax = error instanceof graphql.GraphQLError ? error : new graphql.GraphQLError(String(error));
+        const syntax = error instanceof GraphQLError ? error : new GraphQLError(String(error));
         return refused([withCode(syntax, 'GRAPHQL_PARSE_FAILED')]);
       }
       const invalid = validate(schema, document, rules);
@@ -148,13 +157,13 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
 }
 
 function refused(errors: readonly GraphQLError[]): Prepared {
-  return { ok: false, errors: errors.map(inRealm) };
+  return { ok: false, errors };
 }
 
 /** The error with a catalogue code, unless a rule already gave it a more precise one. */
 function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
   if (typeof error.extensions.code === 'string') return error;
-  return new graphql.GraphQLError(error.message, {
+  return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
