@@ -105,6 +105,35 @@ export const requestsSubgraphEnv = {
   ),
   redisUrl: optionalUrl('REDIS_URL', 'Redis for events shared by every replica. Unset: an in-process bus (one process only).', ['redis:', 'rediss:']),
   authSecret,
+  // Intake checks that a request's commune and lycée exist by asking their own systems: the same
+  // variables (and defaults) as the geo and lycées subgraphs, so one setting points both at them.
+  geoApiUrl: geoSubgraphEnv.geoApiUrl,
+  lyceesApiUrl: lyceesSubgraphEnv.lyceesApiUrl,
+  routingRulesPath: str(
+    'ROUTING_RULES_PATH',
+    'JSON file of the rules routing new requests to a service (relative to the working directory); checked at start-up.',
+    'subgraphs/requests/routing-rules.json',
+  ),
+  trackingTokenTtlS: int('TRACKING_TOKEN_TTL_S', 'Lifetime in seconds of the tracking token given to a citizen with each new request.', 31_536_000, { min: 60, max: 315_360_000 }),
+  // Real-time tracking: the change journal's capture and publication (subgraphs/requests/capture/).
+  capturePollMs: int(
+    'CAPTURE_POLL_MS',
+    'How often the requests subgraph reads the GRC change journal while someone subscribes (on a real PostgreSQL, LISTEN/NOTIFY wakes it sooner).',
+    200,
+    { min: 10, max: 60_000 },
+  ),
+  captureLeaseMs: int(
+    'CAPTURE_LEASE_MS',
+    'Lease of the one requests-subgraph replica that publishes the change journal on Redis; a standby takes over within this time when the leader dies.',
+    3000,
+    { min: 300, max: 600_000 },
+  ),
+  captureRetentionHours: int(
+    'CAPTURE_RETENTION_HOURS',
+    'How long the GRC change journal keeps changes, i.e. how far back a subscription can resume with `after`.',
+    168,
+    { min: 1, max: 87_600 },
+  ),
 } satisfies Spec;
 
 export const insightsSubgraphEnv = {

@@ -60,7 +60,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     const [geo, lycees, requests, insights] = await Promise.all([
       start('geo', 'subgraphs/geo/main.ts', { ...free('GEO_SUBGRAPH_PORT'), GEO_API_URL: legacy.geoApi }),
       start('lycees', 'subgraphs/lycees/main.ts', { ...free('LYCEES_SUBGRAPH_PORT'), LYCEES_API_URL: legacy.lyceesApi }),
-      start('requests', 'subgraphs/requests/main.ts', { ...free('REQUESTS_SUBGRAPH_PORT'), GRC_DATABASE_URL: legacy.grc }),
+      start('requests', 'subgraphs/requests/main.ts', {
+        ...free('REQUESTS_SUBGRAPH_PORT'), GRC_DATABASE_URL: legacy.grc, GEO_API_URL: legacy.geoApi, LYCEES_API_URL: legacy.lyceesApi,
+      }),
       start('insights', 'subgraphs/insights/main.ts', { ...free('INSIGHTS_SUBGRAPH_PORT'), OPENDATA_API_URL: legacy.opendataApi }),
     ]);
     const subgraphs = {

@@ -299,6 +299,35 @@ export class GrcConnector {
     return this.pool.end();
   }
 
+  /** A read for the connector's companion modules (`grc-*.ts`, `estimate.ts`): same retries and error mapping. */
+  query<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.read<R>(sql, params);
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back when
+   * it throws. Retried whole on serialization failure, deadlock or unique violation (a back-office
+   * insert took the reference being numbered): a fresh attempt sees the winner's rows.
+   */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await this.pool.connect();
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        const rolledBack = client ? await client.query('ROLLBACK').then(() => true, () => false) : true;
+        client?.release(!rolledBack);
+        const transient = error instanceof pg.DatabaseError && ['40001', '40P01', '23505'].includes(error.code ?? '');
+        if (!transient || attempt >= 3) throw this.toCatalogue(error);
+      }
+    }
+  }
+
   /** A read, retried with backoff while the GRC is unavailable. */
   private async read<R>(sql: string, params: unknown[]): Promise<R[]> {
     for (let attempt = 0; ; attempt++) {
@@ -361,6 +390,16 @@ function mapped<T>(map: () => T): T {
     if (error instanceof UnknownCodeError) throw passerelleError('LEGACY_ERROR', `grc returned ${error.message}`, { system: SYSTEM });
     throw error;
   }
+}
+
+/**
+ * A request as the change journal recorded it: `snapshot` is `to_jsonb` of its `t_demande` row
+ * (see capture/), so timestamps arrive as ISO strings. LEGACY_ERROR when it holds an unknown code.
+ */
+export function requestFromSnapshot(snapshot: Record<string, unknown>): RequestRecord {
+  const date = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
+  const row = snapshot as unknown as DemandeRow;
+  return toRequest({ ...row, date_creation: date(snapshot.date_creation)!, date_maj: date(snapshot.date_maj)!, date_cloture: date(snapshot.date_cloture) });
 }
 
 function toRequest(row: DemandeRow): RequestRecord {

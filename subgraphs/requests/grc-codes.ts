@@ -42,5 +42,7 @@ function lookup<T>(table: Record<string, T>, what: string, code: string): T {
 export const statusOf = (code: string) => lookup(STATUS_BY_CODE, 'status', code);
 export const statusCode = (status: RequestStatus) => CODE_BY_STATUS[status];
 export const channelOf = (canal: string) => lookup(CHANNEL_BY_CANAL, 'channel', canal);
+export const channelCode = (channel: RequestChannel) =>
+  Object.entries(CHANNEL_BY_CANAL).find(([, value]) => value === channel)![0];
 export const eventKindOf = (type: string) => lookup(KIND_BY_TYPE, 'event type', type);
 export const serviceKindOf = (type: string) => lookup(SERVICE_KIND_BY_TYPE, 'service type', type);

@@ -6,6 +6,7 @@
 import DataLoader from 'dataloader';
 import { batchLoader, groupLoader } from '../kit/index.ts';
 import type { CategoryRecord, GrcConnector, Page, RequestFilter, RequestRecord, RequestStatsRecord, ServiceRecord, Window } from './connector.ts';
+import { createEstimateLoader } from './estimate.ts';
 
 /** Far above the 507 communes of the largest département; bounds one `ANY($1)` array. */
 const MAX_BATCH_SIZE = 5000;
@@ -59,6 +60,8 @@ export function createLoaders(connector: GrcConnector) {
       { cacheKeyFn: (key) => JSON.stringify([key.filter, key.offset, key.limit]) },
     ),
     services,
+    /** Completion estimates, one query per batch (estimate.ts). */
+    estimate: createEstimateLoader(connector),
     categories,
     serviceById: new DataLoader<number, ServiceRecord | null>(async (ids) => {
       const all = await services.load('all');

@@ -7,11 +7,14 @@ import { badUserInput } from '../../common/errors.ts';
 import { COMMUNE_CODE, REQUEST_REFERENCE, UAI, expectFormat, pageWindow, toConnection, type PageArgs } from '../kit/index.ts';
 import type { CategoryRecord, Page, RequestFilter, RequestRecord, RequestStatus, ServiceRecord } from './connector.ts';
 import type { Loaders } from './loaders.ts';
+import { Mutation, estimatedCompletion, type RequestWorkflow } from './mutations.ts';
 
 export interface RequestsContext {
   loaders: Loaders;
   /** Largest `first` a connection accepts (MAX_PAGE_SIZE). */
   maxPageSize: number;
+  /** The write side (mutations.ts): intake, agents' workflow, and who is calling. */
+  workflow: RequestWorkflow;
 }
 
 /** Service codes as the GRC writes them (e.g. "TRANSPORTS", "TER-93"). */
@@ -63,6 +66,7 @@ const connection = (page: Page<RequestRecord>) => toConnection(page.items, page.
 
 export const resolvers = {
   DateTime,
+  Mutation,
   Query: {
     request: (_: unknown, args: { reference: string }, { loaders }: RequestsContext) =>
       loaders.requestByReference.load(expectFormat('reference', args.reference, REQUEST_REFERENCE)),
@@ -85,6 +89,7 @@ export const resolvers = {
     commune: (request: RequestRecord) => ({ code: request.communeCode }),
     lycee: (request: RequestRecord) => (request.uai ? { uai: request.uai } : null),
     timeline: (request: RequestRecord, _: unknown, { loaders }: RequestsContext) => loaders.timeline.load(request.id),
+    estimatedCompletion,
   },
   Service: {
     departement: (service: ServiceRecord) => (service.departementCode ? { code: service.departementCode } : null),

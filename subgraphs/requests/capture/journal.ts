@@ -1,0 +1,169 @@
+/**
+ * Reads and bookkeeping of `passerelle_journal` (migrations/001_change_journal.sql), through the
+ * GRC connector's pool. This module knows the journal's columns; what a snapshot (a `t_demande`
+ * row) means stays the connector's business.
+ *
+ * Every read applies the same two rules, so the bus and a replay always agree on what the feed is:
+ * - STABLE: only entries of transactions older than every transaction still running, i.e. below
+ *   the snapshot's xmin. Such transactions are over, so no entry can still appear before the ones
+ *   returned: positions only ever grow.
+ * - LAST OF ITS TRANSACTION: of the entries one transaction wrote about one request, only the last
+ *   (an agent's change is usually an UPDATE of t_demande plus an INSERT into t_evenement, and the
+ *   subscriber wants it once, as it ended). Which entry is last never depends on where a read
+ *   starts, so every reader keeps the same entries whatever its batches.
+ */
+import { ORIGIN, parseRawCursor, rawCursor, type Cursor } from './cursor.ts';
+
+/** Where the entries come from: the connector's `query` (same pool, retries and error mapping). */
+export interface QueryRunner {
+  query<R>(sql: string, params: unknown[]): Promise<R[]>;
+}
+
+export interface JournalEntry {
+  cursor: Cursor;
+  reference: string;
+  /** Services whose queue sees this change: the request's service, and the one it just left. */
+  services: string[];
+  /** The `t_demande` row right after the change, with its legacy column names. */
+  snapshot: Record<string, unknown>;
+}
+
+/** Which entries a subscriber wants: one request's, one service's, or all (the publisher). */
+export type ChangeFilter = { reference: string } | { service: string } | { all: true };
+
+interface EntryRow {
+  txid: string;
+  id: string;
+  num_demande: string;
+  code_service: string | null;
+  code_service_avant: string | null;
+  snapshot: Record<string, unknown>;
+}
+
+// A sub-select, so the snapshot's xmin is computed once per query, not once per row.
+const STABLE = 'j.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))';
+const LAST_OF_TRANSACTION = `NOT EXISTS (SELECT 1 FROM passerelle_journal l
+  WHERE l.txid = j.txid AND l.id_demande = j.id_demande AND l.id > j.id)`;
+
+export class Journal {
+  constructor(private readonly db: QueryRunner) {}
+
+  /** Up to `limit` entries after `after` matching `filter`, in feed order. */
+  async read(filter: ChangeFilter, after: Cursor, limit: number): Promise<JournalEntry[]> {
+    const params: unknown[] = [after.txid.toString(), after.id.toString(), limit];
+    let where = '';
+    if ('reference' in filter) where = `AND j.num_demande = $${params.push(filter.reference)}`;
+    if ('service' in filter) where = `AND (j.code_service = $${params.push(filter.service)} OR j.code_service_avant = $${params.length})`;
+    const rows = await this.db.query<EntryRow>(
+      `/* journalRead */ SELECT j.txid::text AS txid, j.id::text AS id, j.num_demande, j.code_service, j.code_service_avant, j.snapshot
+      FROM passerelle_journal j
+      WHERE (j.txid, j.id) > ($1::xid8, $2::bigint) AND ${STABLE} AND ${LAST_OF_TRANSACTION} ${where}
+      ORDER BY j.txid, j.id LIMIT $3`,
+      params,
+    );
+    return rows.map(toEntry);
+  }
+
+  /** The newest stable entry's position: a subscriber without `after` starts here. */
+  async head(): Promise<Cursor> {
+    const [row] = await this.db.query<{ txid: string; id: string }>(
+      `/* journalHead */ SELECT j.txid::text AS txid, j.id::text AS id FROM passerelle_journal j
+      WHERE ${STABLE} ORDER BY j.txid DESC, j.id DESC LIMIT 1`,
+      [],
+    );
+    return row ? { txid: BigInt(row.txid), id: BigInt(row.id) } : ORIGIN;
+  }
+
+  /** Up to where the journal was published on the bus (by whichever replica led then). */
+  published(): Promise<Cursor> {
+    return this.position('published');
+  }
+
+  /** Only moves forward: a late write from a former leader cannot take the position back. */
+  async savePublished(cursor: Cursor): Promise<void> {
+    await this.db.query(
+      `/* journalSavePosition */ INSERT INTO passerelle_capture_position AS p (feed, txid, id) VALUES ('published', $1::xid8, $2::bigint)
+      ON CONFLICT (feed) DO UPDATE SET txid = EXCLUDED.txid, id = EXCLUDED.id, at = now()
+      WHERE (p.txid, p.id) < (EXCLUDED.txid, EXCLUDED.id)`,
+      [cursor.txid.toString(), cursor.id.toString()],
+    );
+  }
+
+  /** The newest entry pruned: a cursor before it cannot be resumed from. */
+  horizon(): Promise<Cursor> {
+    return this.position('pruned');
+  }
+
+  /**
+   * Deletes entries older than `retentionHours` that were published already, and moves the
+   * horizon past them. Returns how many went.
+   */
+  async prune(retentionHours: number): Promise<number> {
+    const [row] = await this.db.query<{ deleted: number }>(
+      `/* journalPrune */ WITH published AS (SELECT txid, id FROM passerelle_capture_position WHERE feed = 'published'),
+      gone AS (
+        DELETE FROM passerelle_journal j USING published p
+        WHERE j.at < now() - make_interval(hours => $1::int) AND (j.txid, j.id) <= (p.txid, p.id)
+        RETURNING j.txid, j.id
+      ),
+      newest AS (SELECT txid, id FROM gone ORDER BY txid DESC, id DESC LIMIT 1),
+      moved AS (
+        INSERT INTO passerelle_capture_position AS p (feed, txid, id) SELECT 'pruned', txid, id FROM newest
+        ON CONFLICT (feed) DO UPDATE SET txid = EXCLUDED.txid, id = EXCLUDED.id, at = now()
+        WHERE (p.txid, p.id) < (EXCLUDED.txid, EXCLUDED.id)
+      )
+      SELECT count(*)::int AS deleted FROM gone`,
+      [retentionHours],
+    );
+    return row?.deleted ?? 0;
+  }
+
+  private async position(feed: 'published' | 'pruned'): Promise<Cursor> {
+    const [row] = await this.db.query<{ txid: string; id: string }>(
+      `/* journalPosition */ SELECT txid::text AS txid, id::text AS id FROM passerelle_capture_position WHERE feed = $1`,
+      [feed],
+    );
+    return row ? { txid: BigInt(row.txid), id: BigInt(row.id) } : ORIGIN;
+  }
+}
+
+/** Whether `entry` belongs to what `filter` asks for (the bus channels already sort them; this double-checks). */
+export function matches(filter: ChangeFilter, entry: JournalEntry): boolean {
+  if ('reference' in filter) return entry.reference === filter.reference;
+  if ('service' in filter) return entry.services.includes(filter.service);
+  return true;
+}
+
+/** The bus channels an entry is published on. */
+export function channelsOf(entry: JournalEntry): string[] {
+  return [`request:${entry.reference}`, ...entry.services.map((service) => `service:${service}`)];
+}
+
+export function channelOf(filter: { reference: string } | { service: string }): string {
+  return 'reference' in filter ? `request:${filter.reference}` : `service:${filter.service}`;
+}
+
+/** An entry as it travels on the bus. */
+export function encodeEntry(entry: JournalEntry): string {
+  return JSON.stringify({ cursor: rawCursor(entry.cursor), reference: entry.reference, services: entry.services, snapshot: entry.snapshot });
+}
+
+/** Null for anything that is not an entry this module encoded (it is then ignored, not trusted). */
+export function decodeEntry(message: string): JournalEntry | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { cursor, reference, services, snapshot } = value as Record<string, unknown>;
+  const position = typeof cursor === 'string' ? parseRawCursor(cursor) : null;
+  if (!position || typeof reference !== 'string' || !Array.isArray(services) || typeof snapshot !== 'object' || snapshot === null) return null;
+  return { cursor: position, reference, services: services.filter((s): s is string => typeof s === 'string'), snapshot: snapshot as Record<string, unknown> };
+}
+
+function toEntry(row: EntryRow): JournalEntry {
+  const services = [row.code_service, row.code_service_avant].filter((code): code is string => code !== null);
+  return { cursor: { txid: BigInt(row.txid), id: BigInt(row.id) }, reference: row.num_demande, services, snapshot: row.snapshot };
+}

@@ -1,0 +1,180 @@
+/**
+ * Subscriptions of the requests subgraph (`requestUpdated`, `serviceQueue`), served over graphql-ws
+ * on the subgraph's own `/graphql` URL, where the gateway opens them for its clients. The caller's
+ * token comes in `connectionParams.authorization` ("Bearer …"), as the gateway forwards it.
+ *
+ * Each event is executed with a fresh context from the subgraph's own `createContext` — fresh
+ * DataLoaders, the same caller — rather than one context for the whole subscription: a stream
+ * lives for hours, and loaders cache forever, so a single context would keep serving the first
+ * event's timeline. The emitted `Request` is the journal's snapshot (the request as it was right
+ * after that change, with its `cursor`); its other fields resolve as usual, i.e. as they are now.
+ */
+import type { Server } from 'node:http';
+import { HeaderMap } from '@apollo/server';
+import {
+  GraphQLError, createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLSchema,
+} from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { badUserInput, passerelleError } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
+import { AGENT_SCOPE, REQUEST_REFERENCE, expectFormat, requireScope } from '../kit/index.ts';
+import { decodeCursor, encodeCursor, type ChangeCapture, type Cursor, type JournalEntry } from './capture/index.ts';
+import { requestFromSnapshot, type RequestRecord } from './connector.ts';
+import type { RequestsContext } from './resolvers.ts';
+
+export interface TrackingContext extends RequestsContext {
+  changes: ChangeCapture;
+  /** The context the next event runs with: fresh loaders, the same caller. */
+  nextEventContext(): Promise<TrackingContext>;
+}
+
+/** A request as one change left it, with its position in the feed. */
+export type TrackedRequest = RequestRecord & { cursor: string };
+
+const OVER_HTTP = 'Subscriptions are served over graphql-ws, on this same /graphql URL.';
+
+/** The subscription's context; a subscription sent over HTTP has none (graphql-js would run it as a query). */
+function tracking(context: RequestsContext): TrackingContext {
+  if (!isTracking(context)) throw passerelleError('BAD_REQUEST', OVER_HTTP);
+  return context;
+}
+
+function isTracking(context: RequestsContext): context is TrackingContext {
+  return 'changes' in context;
+}
+
+function trackedRequest(entry: JournalEntry | undefined): TrackedRequest {
+  if (!entry?.snapshot) throw passerelleError('BAD_REQUEST', OVER_HTTP);
+  return { ...requestFromSnapshot(entry.snapshot), cursor: encodeCursor(entry.cursor) };
+}
+
+function afterArgument(after: string | null | undefined): Cursor | null {
+  return after == null ? null : decodeCursor('after', after);
+}
+
+export const subscriptionResolvers = {
+  Subscription: {
+    requestUpdated: {
+      subscribe: async (_: unknown, args: { reference: string; after?: string | null }, requestContext: RequestsContext) => {
+        const context = tracking(requestContext);
+        const caller = await context.workflow.caller();
+        if (caller === null) throw passerelleError('UNAUTHENTICATED', 'requestUpdated needs a bearer token with scope "track:<reference>" or "agent".');
+        const reference = expectFormat('reference', args.reference, REQUEST_REFERENCE);
+        if (!caller.scopes.includes(AGENT_SCOPE) && !caller.scopes.includes(`track:${reference}`)) {
+          throw passerelleError('FORBIDDEN', `requestUpdated("${reference}") needs scope "track:${reference}" or "agent".`);
+        }
+        return context.changes.open({ reference }, afterArgument(args.after));
+      },
+      resolve: trackedRequest,
+    },
+    serviceQueue: {
+      subscribe: async (_: unknown, args: { service: string; after?: string | null }, requestContext: RequestsContext) => {
+        const context = tracking(requestContext);
+        requireScope(await context.workflow.caller(), AGENT_SCOPE, 'serviceQueue');
+        const services = await context.loaders.services.load('all');
+        if (!services.some((service) => service.code === args.service)) {
+          throw badUserInput('service', `${JSON.stringify(args.service.slice(0, 40))} is not a service code (see \`services\`)`);
+        }
+        return context.changes.open({ service: args.service }, afterArgument(args.after));
+      },
+      resolve: trackedRequest,
+    },
+  },
+};
+
+export interface SubscriptionServerOptions {
+  changes: ChangeCapture;
+  /** The subgraph's per-request context factory; it gets the connection's `authorization` as a header. */
+  createContext: (request: { headers: HeaderMap }) => RequestsContext | Promise<RequestsContext>;
+  logger: Logger;
+}
+
+/**
+ * Serves graphql-ws on `server`'s `/graphql` (for `startSubgraph`'s `onServer`); resolves the
+ * returned function once every socket is closed and every stream has left the bus.
+ */
+export function serveSubscriptions(server: Server, schema: GraphQLSchema, options: SubscriptionServerOptions): () => Promise<void> {
+  const { logger } = options;
+  const contextFor = async (authorization: string | undefined): Promise<TrackingContext> => {
+    const headers = new HeaderMap();
+    if (authorization !== undefined) headers.set('authorization', authorization);
+    const base = await options.createContext({ headers });
+    return { ...base, changes: options.changes, nextEventContext: () => contextFor(authorization) };
+  };
+  const sockets = new WebSocketServer({ server, path: '/graphql' });
+  const served = useServer(
+    {
+      schema,
+      context: ({ connectionParams }) =>
+        contextFor(typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined),
+      subscribe: (args) => subscribeWithFreshContexts(args, logger),
+      execute: async (args) => masked(await execute(args), logger),
+    },
+    sockets,
+  );
+  return async () => {
+    await served.dispose();
+    await new Promise<void>((resolve) => sockets.close(() => resolve()));
+  };
+}
+
+/**
+ * graphql-js `subscribe`, except that each event runs with `nextEventContext()`, and that a stream
+ * failing (GRC away during a catch-up, subscriber too slow) ends with one last result carrying the
+ * error, so the client learns why and can resume from its last cursor.
+ */
+async function subscribeWithFreshContexts(args: ExecutionArgs, logger: Logger): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!isAsyncIterable(source)) return masked(source, logger);
+  const events = source[Symbol.asyncIterator]();
+  const base = tracking(args.contextValue as RequestsContext);
+  let finished = false;
+  const results: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      if (finished) return { value: undefined, done: true };
+      let event: IteratorResult<unknown>;
+      try {
+        event = await events.next();
+      } catch (error) {
+        finished = true;
+        return { value: masked({ errors: [asGraphQLError(error)] }, logger), done: false };
+      }
+      if (event.done || finished) {
+        finished = true;
+        return { value: undefined, done: true };
+      }
+      const result = await execute({ ...args, rootValue: event.value, contextValue: await base.nextEventContext() });
+      return { value: masked(result, logger), done: false };
+    },
+    async return() {
+      finished = true;
+      await events.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return results;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+function asGraphQLError(error: unknown): GraphQLError {
+  return error instanceof GraphQLError ? error : new GraphQLError((error as Error).message, { originalError: error as Error });
+}
+
+/** As the HTTP side does (kit/server.ts): catalogue codes pass, anything else is logged and hidden. */
+function masked(result: ExecutionResult, logger: Logger): ExecutionResult {
+  if (!result.errors?.length) return result;
+  const errors = result.errors.map((error) => {
+    const code = error.extensions?.code;
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return error;
+    logger.error({ err: error.originalError ?? error }, 'subscription resolver error');
+    return new GraphQLError('Internal server error', { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  });
+  return { ...result, errors };
+}
