@@ -2,12 +2,14 @@
  * Starts the Lycées numériques stand-in and the lycées subgraph in-process on port 0, without
  * latency, and gives tests small helpers: GraphQL queries, the stand-in's call counts and faults.
  */
-import { readEnv } from '../../common/env.ts';
 import { lyceesApiEnv, lyceesSubgraphEnv } from '../../common/config.ts';
-import { createLogger } from '../../common/logger.ts';
 import { startLyceesApi } from '../../legacy/lycees/index.ts';
 import { generateLycees } from '../../legacy/lycees/data.ts';
 import { startLyceesSubgraph } from '../../subgraphs/lycees/index.ts';
+import type { Faults } from '../../legacy/kit/http-system.ts';
+import { startLegacyStack } from '../harness/legacy-stack.ts';
+
+export type { Calls } from '../harness/legacy-stack.ts';
 
 export const SEED = 4242;
 /** The stand-in's database for SEED, to pick identifiers and compare answers with. */
@@ -18,60 +20,29 @@ export interface GraphQLResponse {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-export interface Calls {
-  total: number;
-  byRoute: Record<string, number>;
-}
-
 export async function startLycees(env: { api?: Record<string, string>; subgraph?: Record<string, string> } = {}) {
-  const logger = createLogger('lycees-test', 'silent');
-  const api = await startLyceesApi(
-    readEnv(lyceesApiEnv, { LYCEES_API_PORT: '0', LYCEES_API_LATENCY_MS: '0', SEED: String(SEED), ...env.api }),
-    logger,
-  );
-  const apiUrl = api.urls.http!;
-  const subgraph = await startLyceesSubgraph(
-    readEnv(lyceesSubgraphEnv, { LYCEES_SUBGRAPH_PORT: '0', LYCEES_API_URL: apiUrl, ...env.subgraph }),
-    logger,
-  );
-  const graphqlUrl = subgraph.urls.graphql!;
-
-  const admin = async <T>(action: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${apiUrl}/__admin/${action}`, {
-      method: body === undefined && action === 'calls' ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await response.json()) as T;
-  };
+  const stack = await startLegacyStack({
+    name: 'lycees-test',
+    // No latency: the production default (20-80 ms a call) would only slow the suite down.
+    standIn: { start: startLyceesApi, spec: lyceesApiEnv, port: lyceesApiEnv.port, env: { LYCEES_API_LATENCY_MS: '0', SEED: String(SEED), ...env.api } },
+    // No retry override, unlike geo and insights: these tests run with the production setting or set their own.
+    subgraph: { start: startLyceesSubgraph, spec: lyceesSubgraphEnv, port: lyceesSubgraphEnv.port, apiUrl: lyceesSubgraphEnv.lyceesApiUrl },
+  });
+  // Started at once: the lycées tests query one subgraph per harness, through `query`.
+  const subgraph = await stack.subgraph(env.subgraph);
 
   return {
-    apiUrl,
-    graphqlUrl,
-    /** Calls the stand-in's API directly. */
-    async rest(path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-      const response = await fetch(apiUrl + path, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json() };
-    },
+    apiUrl: stack.apiUrl,
+    graphqlUrl: subgraph.url,
+    /** Calls the stand-in's API directly: GET, or POST when there is a body. */
+    rest: (path: string, body?: unknown) => (body === undefined ? stack.api(path) : stack.post(path, body)),
     async query(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse> {
-      const response = await fetch(graphqlUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as GraphQLResponse;
+      return (await subgraph.query(query, variables)).body;
     },
-    calls: () => admin<Calls>('calls'),
-    resetCalls: () => admin<unknown>('reset', {}),
-    setFaults: (faults: { failureRate?: number; failNext?: number; latencyMs?: [number, number] }) => admin<unknown>('faults', faults),
-    async close() {
-      await subgraph.close();
-      await api.close();
-    },
+    calls: () => stack.calls(),
+    resetCalls: () => stack.resetCalls(),
+    setFaults: (faults: Partial<Faults>) => stack.setFaults(faults),
+    close: () => stack.stop(),
   };
 }
 
