@@ -16,6 +16,7 @@ import { emptyTally, runLoad, summarize, type Tally } from './load.ts';
 import { firstDifference, firstUai, impactQuery, lyceeQuery, postGraphql, type BenchQuery } from './queries.ts';
 import { BASELINE, consoleTable, resultsMarkdown, type Row } from './report.ts';
 import { withSubgraphUrls } from './supergraph.ts';
+import { FANOUT_SECTION } from './fanout-report.ts';
 
 const RESULTS = resolve(ROOT, 'bench/RESULTS.md');
 const IMPACT_DEPARTEMENT = '93';
@@ -146,6 +147,9 @@ async function main(): Promise<number> {
   const table = consoleTable(rows);
   console.log(`\n${table}\n`);
   if (args.record) {
+    // The file also holds the fan-out benchmark's section (bench/fanout.ts): keep it.
+    const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
+    const fanout = previous.indexOf(`\n${FANOUT_SECTION}\n`);
     writeFileSync(
       RESULTS,
       resultsMarkdown(rows, {
@@ -158,7 +162,7 @@ async function main(): Promise<number> {
           `Gateways run: ${gateways.map((gateway) => gateway.name).join(', ')}`,
         ],
         notes,
-      }),
+      }) + (fanout >= 0 ? previous.slice(fanout) : ''),
     );
     log(`wrote ${RESULTS}`);
   }

@@ -1,11 +1,19 @@
 /**
  * The primary fetch of a subscription plan, run against the owning subgraph over graphql-ws (the
- * subgraph's URL with ws: in place of http:, same path). One socket per upstream subscription,
- * because the caller's credentials travel in `connectionParams` and differ between callers.
+ * subgraph's URL with ws: in place of http:, same path).
+ *
+ * Upstream subscriptions to the same subgraph URL with the same credentials share one socket,
+ * since graphql-ws carries any number of operations per connection. One socket per subscription
+ * would cost, for 10,000 clients each following a different request, 10,000 more sockets in the
+ * gateway (past the usual file-descriptor limit once the clients' own are counted), as many
+ * `connection_init` token checks in the subgraph and keep-alive pings by the thousand. Credentials
+ * never mix: a socket carries one caller's `authorization` in its `connectionParams`, so callers
+ * with different tokens get different sockets. A socket closes when its last subscription ends.
+ *
  * Nothing is retried: a client resumes from its cursor, so a failed upstream simply ends the stream
- * with an error naming the subgraph.
+ * with an error naming the subgraph — every stream on that socket, when the socket itself fails.
  */
-import { createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { passerelleError, type ErrorCode } from '../../common/errors.ts';
@@ -35,9 +43,50 @@ export interface UpstreamSink {
 // Close codes a subgraph uses to say who is wrong, mapped to what the client should understand.
 const CLOSE_CODE_ERRORS: Record<number, ErrorCode> = { 4401: 'UNAUTHENTICATED', 4403: 'FORBIDDEN' };
 
-/** Opens the upstream subscription; the returned function completes it (idempotent). */
-export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: UpstreamSink): () => void {
-  const { subgraph } = options;
+/** One graphql-ws client (one socket) and the subscriptions using it. */
+interface SharedConnection {
+  readonly client: Client;
+  users: number;
+}
+
+/**
+ * Process-wide, keyed by URL and credentials: only subscriptions that could share a socket meet
+ * here, whichever gateway instance opened them, and each one releases its share when it ends, so
+ * there is nothing else to close.
+ */
+const connections = new Map<string, SharedConnection>();
+
+/** Sockets open to subgraphs right now (for tests and diagnostics). */
+export function upstreamConnectionCount(): number {
+  return connections.size;
+}
+
+/** The shared connection for these options (opened lazily by its first subscription), and how to give it back. */
+function acquire(options: UpstreamSubscriptionOptions): { client: Client; release: () => void } {
+  const key = JSON.stringify([options.url, options.authorization ?? null]);
+  let connection = connections.get(key);
+  if (!connection) {
+    connection = { client: openClient(options, () => connections.get(key) === connection && connections.delete(key)), users: 0 };
+    connections.set(key, connection);
+  }
+  const shared = connection;
+  shared.users += 1;
+  let released = false;
+  return {
+    client: shared.client,
+    release: () => {
+      if (released) return;
+      released = true;
+      shared.users -= 1;
+      if (shared.users > 0) return;
+      if (connections.get(key) === shared) connections.delete(key);
+      void shared.client.dispose();
+    },
+  };
+}
+
+/** `onClosed`: the socket closed — a failed one serves no later subscription, which opens a fresh client. */
+function openClient(options: UpstreamSubscriptionOptions, onClosed: () => void): Client {
   let pongTimer: NodeJS.Timeout | undefined;
   const client = createClient({
     url: options.url.replace(/^http/, 'ws'),
@@ -60,15 +109,23 @@ export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: Up
       pong: (received) => {
         if (received) clearTimeout(pongTimer);
       },
-      closed: () => clearTimeout(pongTimer),
+      closed: () => {
+        clearTimeout(pongTimer);
+        onClosed();
+      },
     },
   });
+  return client;
+}
 
+/** Opens the upstream subscription; the returned function completes it (idempotent). */
+export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: UpstreamSink): () => void {
+  const { subgraph } = options;
+  const { client, release } = acquire(options);
   let done = false;
   const finish = () => {
     done = true;
-    clearTimeout(pongTimer);
-    void client.dispose();
+    release();
   };
   const unsubscribe = client.subscribe<Record<string, unknown>, Record<string, unknown>>(
     { query: options.query, operationName: options.operationName, variables: options.variables },
@@ -90,11 +147,11 @@ export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: Up
   );
   return () => {
     if (done) return;
+    done = true;
     unsubscribe();
-    finish();
+    release();
   };
 }
-
 /** What graphql-ws reports (error messages, a close event, a socket error) as catalogue errors. */
 function upstreamErrors(subgraph: string, error: unknown): GraphQLError[] {
   if (Array.isArray(error)) {

@@ -4,19 +4,20 @@
  * socket library and graphql-ws's transport-free protocol core. What to run is the stream core's
  * business; this file maps the connection's life to the protocol vocabulary:
  * credentials are checked at `connection_init` (4401), their expiry closes the connection (4011),
- * and a subscriber that overflows its queue gets the connection closed (4008).
+ * and a subscriber that overflows its queue gets the connection closed (4008). Subscription events
+ * are written by EventPump (serialised once per event, not once per socket).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import type { ExecutionResult } from 'graphql';
 import { httpStatusOf, passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { whenCredentialsExpire } from '../authenticate/index.ts';
 import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
 import { CloseCode, TERMINATIONS, type Termination } from './protocol.ts';
 import { PreparedOperation, type StreamCore } from './operations.ts';
+import { EventPump } from './event-pump.ts';
 
 export interface GraphQLWsOptions {
   core: StreamCore;
@@ -37,7 +38,7 @@ type ConnectionState = {
   principal: Principal;
   cancelExpiry: () => void;
   /** Open subscriptions by graphql-ws id, ended at once when the connection is terminated. */
-  streams: Map<string, AsyncIterableIterator<ExecutionResult>>;
+  streams: Map<string, AsyncIterableIterator<unknown>>;
 };
 /** The socket and upgrade request (graphql-ws's), and our state once the connection is initialised. */
 type Connection = Extra & Partial<ConnectionState>;
@@ -88,9 +89,13 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
       subscribe(args) {
         const { operation, connection, id } = invocationOf(args.contextValue);
         const stream = operation.subscribe({ onOverflow: () => terminate(connection, 'SUBSCRIBER_TOO_SLOW') });
-        connection.streams?.set(id, stream);
-        return stream;
+        // Events go out through the pump (one serialisation per event for all sockets); graphql-ws
+        // sees an iterator without values that ends with the stream, and then completes or errors.
+        const pump = new EventPump(stream, connection.socket, id, core.serialiseResult);
+        connection.streams?.set(id, pump);
+        return pump;
       },
+      // Queries and mutations over graphql-ws only: subscription events bypass it (EventPump).
       onNext: (_ctx, _id, _payload, _args, result) => core.shapeResult(result),
       onError: (_ctx, _id, _payload, errors) => core.shapeErrors(errors),
       // Called however the operation ended: completed upstream, failed, or stopped by the client.

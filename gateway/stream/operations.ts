@@ -105,6 +105,11 @@ export interface StreamCore {
   prepare(request: OperationRequest, principal: Principal): Prepared;
   /** A result with its errors shaped like every other gateway answer. */
   shapeResult(result: ExecutionResult): FormattedExecutionResult;
+  /**
+   * `shapeResult` as JSON, computed once per result: a shared stream hands the same result object
+   * to every subscriber, so all of them but the first get it ready-made.
+   */
+  serialiseResult(result: ExecutionResult): string;
   shapeErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[];
   counts(): SubscriptionCounts;
 }
@@ -113,6 +118,12 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
   const { planner, pipeline } = options;
   const rules = [...specifiedRules, ...pipeline.validationRules];
   const shapeErrors = (errors: readonly GraphQLError[]) => errors.map((error) => options.shapeError(error.toJSON(), error));
+  const shapeResult = (result: ExecutionResult): FormattedExecutionResult => {
+    const { errors, ...rest } = result;
+    return errors && errors.length > 0 ? { ...rest, errors: shapeErrors(errors) } : rest;
+  };
+  // Weak: an event's JSON lives as long as some subscriber's queue still holds the event.
+  const serialised = new WeakMap<ExecutionResult, string>();
 
   return {
     prepare(request, principal) {
@@ -147,9 +158,14 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
       const run: PlanRun = { planned, variables, context: { principal } };
       return { ok: true, operation: new PreparedOperation(schema, document, run, options) };
     },
-    shapeResult(result) {
-      const { errors, ...rest } = result;
-      return errors && errors.length > 0 ? { ...rest, errors: shapeErrors(errors) } : rest;
+    shapeResult,
+    serialiseResult(result) {
+      let json = serialised.get(result);
+      if (json === undefined) {
+        json = JSON.stringify(shapeResult(result));
+        serialised.set(result, json);
+      }
+      return json;
     },
     shapeErrors,
     counts: () => options.subscriptions.counts(),

@@ -62,6 +62,11 @@ export function sseMessage(event: SseEvent, data?: FormattedExecutionResult): st
   return data === undefined ? `event: ${event}\ndata:\n\n` : `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** A `next` event whose result is already JSON (serialised once for every subscriber of a shared stream). */
+export function sseNext(json: string): string {
+  return `event: next\ndata: ${json}\n\n`;
+}
+
 /** A comment line: keeps proxies from closing an idle stream. */
 export const SSE_KEEP_ALIVE = ':\n\n';
 

@@ -13,7 +13,7 @@ import { passerelleError } from '../../common/errors.ts';
 import { whenCredentialsExpire } from '../authenticate/index.ts';
 import type { Principal } from '../pipeline.ts';
 import type { OperationRequest, StreamCore } from './operations.ts';
-import { SSE_KEEP_ALIVE, sseMessage, terminationResult } from './protocol.ts';
+import { SSE_KEEP_ALIVE, sseMessage, sseNext, terminationResult } from './protocol.ts';
 
 export interface SseOptions {
   core: StreamCore;
@@ -86,7 +86,7 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
     try {
       for await (const result of stream) {
         if (finished) break;
-        await write(res, sseMessage('next', core.shapeResult(result)));
+        await write(res, sseNext(core.serialiseResult(result)));
       }
       finish();
     } catch (error) {

@@ -107,6 +107,32 @@ describe('Connect', () => {
     }
     await waitFor(() => toy.upstreamSubscriptions() === 0, 'the upstream subscriptions to end');
   });
+
+  it('carries one caller’s upstream subscriptions over one socket, and never another caller’s', async () => {
+    const [alice, bob] = await Promise.all([signToken(SECRET, { sub: 'alice' }), signToken(SECRET, { sub: 'bob' })]);
+    toy.authorizations.ws.length = 0;
+    const subscriptions = [
+      [alice, '1'],
+      [alice, '2'],
+      [alice, '3'],
+      [bob, '2'],
+    ] as const;
+    const clients = subscriptions.map(([token, productId]) =>
+      subscribeWs(toy.gatewayUrl, { query: REVIEW_ADDED, variables: { productId }, authorization: `Bearer ${token}` }),
+    );
+    try {
+      await waitFor(() => toy.upstreamSubscriptions() === 4, 'four upstream subscriptions');
+      expect(await gatewayCounts(toy.gatewayUrl)).toEqual({ upstream: 4, subscribers: 4 });
+      // One graphql-ws connection (one connection_init) per caller, not per subscription.
+      expect([...toy.authorizations.ws].sort()).toEqual([`Bearer ${alice}`, `Bearer ${bob}`].sort());
+      toy.publishReview({ productId: '2', stars: 3 });
+      await waitFor(() => clients[1]!.results.length === 1 && clients[3]!.results.length === 1, 'the event on both sockets');
+      expect(clients[0]!.results).toEqual([]);
+    } finally {
+      for (const client of clients) client.dispose();
+    }
+    await waitFor(() => toy.upstreamSubscriptions() === 0, 'the upstream subscriptions to end');
+  });
 });
 
 describe('Expiry', () => {
