@@ -25,6 +25,7 @@ import { startPrivateRedis } from '../tests/requests/subscriptions-harness.ts';
 import { fanoutConsoleTable, fanoutRecord, withFanoutRecord, GOAL, verdict, type FanoutRow, type Scenario } from './fanout-report.ts';
 import { runFanout, type FanoutContext } from './fanout-run.ts';
 import { BackOffice } from './fanout-writer.ts';
+import { benchLifecycle } from './lifecycle.ts';
 
 const RESULTS = resolve(ROOT, 'bench/RESULTS.md');
 
@@ -78,29 +79,7 @@ const options = {
 const log = (line: string) => console.error(`[bench:fanout] ${line}`);
 
 /** Stops, in reverse order, everything started so far: also on errors and Ctrl-C. */
-const stops: (() => Promise<void>)[] = [];
-const interrupted = new AbortController();
-let stopping: Promise<void> | undefined;
-function stopAll(): Promise<void> {
-  stopping ??= (async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => log(`while stopping: ${String(error)}`));
-  })();
-  return stopping;
-}
-let firstSignalAt: number | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    // As in gateway.ts: Ctrl-C arrives twice (terminal and tsx); only a later second press skips the clean-up.
-    if (firstSignalAt !== undefined) {
-      if (Date.now() - firstSignalAt > 1_000) process.exit(130);
-      return;
-    }
-    firstSignalAt = Date.now();
-    log(`${signal}: stopping everything`);
-    interrupted.abort();
-    void stopAll().then(() => process.exit(130));
-  });
-}
+const { onStop, stopAll, interrupted } = benchLifecycle(log);
 
 async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
@@ -111,7 +90,7 @@ async function main(): Promise<number> {
   let redisUrl = args.redis;
   if (!redisUrl) {
     const redis = await startPrivateRedis();
-    stops.push(() => redis.stop());
+    onStop(() => redis.stop());
     redisUrl = redis.url;
   }
   log(`starting the stand-ins and subgraphs (GRC seed: ${seedRequests} requests, Redis ${redisUrl})…`);
@@ -123,15 +102,15 @@ async function main(): Promise<number> {
     ...(options.pollMs ? { CAPTURE_POLL_MS: options.pollMs } : {}),
   };
   const system = await startSystem({ freePorts: true, env });
-  stops.push(() => system.stop());
+  onStop(() => system.stop());
   // Each run starts a gateway of its own (fresh memory baseline); the system's would only idle.
   await system.processes.find((launched) => launched.name === 'gateway')?.stop();
 
   const backOffice = await BackOffice.connect(system.legacy.grc);
-  stops.push(() => backOffice.close());
+  onStop(() => backOffice.close());
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
-  stops.push(async () => redis.disconnect());
+  onStop(async () => redis.disconnect());
 
   const key = tokenKey(readEnv(requestsSubgraphEnv).authSecret);
   const { token } = await signToken(key, agentClaims('AG0001'), new Date(), 4 * 3600);
@@ -155,16 +134,16 @@ async function main(): Promise<number> {
     batchSize: options.batchSize,
     seed: options.seed,
     profiling: args.profile !== undefined,
-    signal: interrupted.signal,
+    signal: interrupted,
     log,
-    onStop: (stop) => stops.push(stop),
+    onStop: (stop) => onStop(stop),
   };
   log(`one queue: service ${context.queue.code} (${context.queue.references.length} open requests)`);
 
   const rows: FanoutRow[] = [];
   for (const scenario of options.scenarios) {
     for (const subscribers of options.subscribers) {
-      if (interrupted.signal.aborted) return 130;
+      if (interrupted.aborted) return 130;
       const row = await runFanout(context, scenario, subscribers);
       rows.push(row);
       console.log(`\n${fanoutConsoleTable([row])}\n${row.problems ? `problems: ${row.problems}\n` : ''}`);
@@ -209,8 +188,8 @@ main().then(
   },
   async (error: unknown) => {
     // After Ctrl-C, whatever was under way fails as its connections close: not worth a stack trace.
-    if (!interrupted.signal.aborted) console.error(error);
+    if (!interrupted.aborted) console.error(error);
     await stopAll();
-    process.exit(interrupted.signal.aborted ? 130 : 1);
+    process.exit(interrupted.aborted ? 130 : 1);
   },
 );

@@ -17,6 +17,7 @@ import { firstDifference, firstUai, impactQuery, lyceeQuery, postGraphql, type B
 import { BASELINE, consoleTable, resultsMarkdown, type Row } from './report.ts';
 import { withSubgraphUrls } from './supergraph.ts';
 import { FANOUT_SECTION } from './fanout-report.ts';
+import { benchLifecycle } from './lifecycle.ts';
 
 const RESULTS = resolve(ROOT, 'bench/RESULTS.md');
 const IMPACT_DEPARTEMENT = '93';
@@ -62,31 +63,7 @@ function positive(name: string, text: string, zeroAllowed = false): number {
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 /** Stops, in reverse order, everything started so far: also on errors and Ctrl-C. */
-const stops: (() => Promise<void>)[] = [];
-const interrupted = new AbortController();
-let stopping: Promise<void> | undefined;
-/** The signal handler and the end of `main` may both call this: both wait for the same clean-up. */
-function stopAll(): Promise<void> {
-  stopping ??= (async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => log(`while stopping: ${String(error)}`));
-  })();
-  return stopping;
-}
-let firstSignalAt: number | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    // Ctrl-C reaches this process twice (from the terminal, and relayed by tsx's parent process):
-    // only a second press, later, means "exit now, skip the clean-up".
-    if (firstSignalAt !== undefined) {
-      if (Date.now() - firstSignalAt > 1_000) process.exit(130);
-      return;
-    }
-    firstSignalAt = Date.now();
-    log(`${signal}: stopping everything`);
-    interrupted.abort();
-    void stopAll().then(() => process.exit(130));
-  });
-}
+const { onStop, stopAll, interrupted } = benchLifecycle(log);
 
 async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
@@ -94,7 +71,7 @@ async function main(): Promise<number> {
 
   log('starting the stand-ins, the subgraphs and Passerelle…');
   const system = await startSystem({ freePorts: true, env: { LYCEES_API_LATENCY_MS: '0', LOG_LEVEL: 'warn', SUPERGRAPH_PATH: options.supergraph } });
-  stops.push(() => system.stop());
+  onStop(() => system.stop());
   const subgraphUrls = Object.entries(system.subgraphs)
     .map(([name, url]) => `${name}=${url}`)
     .join(',');
@@ -109,17 +86,17 @@ async function main(): Promise<number> {
     entry: 'bench/stock-apollo-gateway.ts',
     env: { PORT: '0', SUBGRAPH_URLS: subgraphUrls, SUPERGRAPH_PATH: options.supergraph, LOG_LEVEL: 'warn' },
   });
-  stops.push(() => stock.stop());
+  onStop(() => stock.stop());
   gateways.push({ name: BASELINE, url: stock.urls.graphql!, pid: stock.child.pid });
 
   log('starting Hive Gateway…');
   const folder = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
-  stops.push(async () => rmSync(folder, { recursive: true, force: true }));
+  onStop(async () => rmSync(folder, { recursive: true, force: true }));
   const supergraphCopy = join(folder, 'supergraph.graphql');
   writeFileSync(supergraphCopy, withSubgraphUrls(readFileSync(options.supergraph, 'utf8'), system.subgraphs));
   try {
     const hive = await startHiveGateway(supergraphCopy);
-    stops.push(() => hive.stop());
+    onStop(() => hive.stop());
     gateways.push({ name: 'Hive Gateway', url: hive.url, pid: hive.pid });
   } catch (error) {
     const reason = (error as Error).message;
@@ -139,10 +116,10 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   for (const query of queries) {
-    if (interrupted.signal.aborted) break;
+    if (interrupted.aborted) break;
     rows.push(...(await measure(gateways, upstreamPids, query)));
   }
-  if (interrupted.signal.aborted) return 130;
+  if (interrupted.aborted) return 130;
 
   const table = consoleTable(rows);
   console.log(`\n${table}\n`);
@@ -197,16 +174,16 @@ async function measure(gateways: Gateway[], upstreamPids: (number | undefined)[]
   if (options.warmup > 0) {
     for (const gateway of gateways) {
       log(`${query.name}: warming up ${gateway.name} (${options.warmup} s)`);
-      await runLoad(gateway.url, query.body, { duration: options.warmup, connections: options.connections, signal: interrupted.signal });
+      await runLoad(gateway.url, query.body, { duration: options.warmup, connections: options.connections, signal: interrupted });
     }
   }
   const roundSeconds = options.duration / options.rounds;
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? gateways : [...gateways].reverse();
     for (const gateway of order) {
-      if (interrupted.signal.aborted) return [];
+      if (interrupted.aborted) return [];
       log(`${query.name}: round ${round + 1}/${options.rounds}, ${gateway.name} (${roundSeconds} s)`);
-      const load = { duration: roundSeconds, connections: options.connections, signal: interrupted.signal };
+      const load = { duration: roundSeconds, connections: options.connections, signal: interrupted };
       const tally = tallies.get(gateway.name)!;
       const before = { gateway: cpuSeconds(gateway.pid), upstream: totalCpuSeconds(upstreamPids) };
       await runLoad(gateway.url, query.body, load, tally);
