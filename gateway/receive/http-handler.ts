@@ -5,7 +5,8 @@
  * a client can get wrong at the HTTP level is answered with a catalogue error, never a stack trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { ApolloServer } from '@apollo/server';
+import { headerMapOf } from '../../common/http.ts';
 import { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -60,10 +61,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       return options.eventStream({ method, url, body, principal, res });
     }
 
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
+    const headers = headerMapOf(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search: url.search, body },
       context: async () => ({ principal }),

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloServer, type BaseContext, type HeaderMap } from '@apollo/server';
+import { headerMapOf, sendApolloResponse, sendJson } from '../../common/http.ts';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -121,20 +122,15 @@ async function handle<TContext extends BaseContext>(
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'ok', subgraph: options.name }));
+    sendJson(res, 200, { status: 'ok', subgraph: options.name });
     return;
   }
   if (url.pathname !== '/graphql') {
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: 'not_found' }));
+    sendJson(res, 404, { error: 'not_found' });
     return;
   }
 
-  const headers = new HeaderMap();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-  }
+  const headers = headerMapOf(req);
   let body: unknown;
   if (req.method === 'POST') {
     const chunks: Buffer[] = [];
@@ -143,8 +139,7 @@ async function handle<TContext extends BaseContext>(
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'Body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+      sendJson(res, 400, { errors: [{ message: 'Body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }
   }
@@ -153,14 +148,7 @@ async function handle<TContext extends BaseContext>(
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context: () => Promise.resolve(options.createContext({ headers })),
   });
-  for (const [key, value] of response.headers) res.setHeader(key, value);
-  res.statusCode = response.status ?? 200;
-  if (response.body.kind === 'complete') {
-    res.end(response.body.string);
-    return;
-  }
-  for await (const chunk of response.body.asyncIterator) res.write(chunk);
-  res.end();
+  await sendApolloResponse(res, response);
 }
 
 /** Keeps catalogue codes; never leaks internals of an unexpected error to the gateway. */
