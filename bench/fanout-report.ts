@@ -7,6 +7,8 @@
 import type { WrittenEvent } from './fanout-writer.ts';
 
 export type Scenario = 'queue' | 'distinct';
+/** Where the GRC database lives: the local PostgreSQL server (NOTIFY wakes the capture) or PGlite (polled). */
+export type GrcStorage = 'postgresql' | 'pglite';
 
 /** The goal of the issue: 10,000 subscribers on one queue, every event to all of them, p99 < 250 ms. */
 export const GOAL = { scenario: 'queue' as Scenario, subscribers: 10_000, p99Ms: 250 };
@@ -29,6 +31,7 @@ export class Receipts {
 }
 
 export interface RunMeasures {
+  grc: GrcStorage;
   scenario: Scenario;
   subscribers: number;
   events: WrittenEvent[];
@@ -57,6 +60,7 @@ export interface RunMeasures {
 }
 
 export interface FanoutRow {
+  grc: GrcStorage;
   scenario: Scenario;
   subscribers: number;
   events: number;
@@ -136,6 +140,7 @@ export function summarizeRun(run: RunMeasures): FanoutRow {
   const delivered = latencies.length;
   const perDelivery = (seconds: number | undefined) => (seconds === undefined || delivered === 0 ? Number.NaN : (seconds * 1e6) / delivered);
   return {
+    grc: run.grc,
     scenario: run.scenario,
     subscribers: run.subscribers,
     events: run.events.length,
@@ -193,6 +198,7 @@ export function verdict(row: FanoutRow): string {
 }
 
 const COLUMNS = [
+  'GRC',
   'scenario',
   'subscribers',
   'events',
@@ -220,6 +226,7 @@ const COLUMNS = [
 function cells(rows: FanoutRow[]): string[][] {
   const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
   return rows.map((row) => [
+    row.grc === 'postgresql' ? 'PostgreSQL' : 'PGlite',
     row.scenario === 'queue' ? 'one queue' : 'distinct requests',
     String(row.subscribers),
     String(row.events),
@@ -248,12 +255,12 @@ function cells(rows: FanoutRow[]): string[][] {
 export function fanoutConsoleTable(rows: FanoutRow[]): string {
   const lines = [COLUMNS, ...cells(rows)];
   const widths = COLUMNS.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
-  const format = (line: string[]) => line.map((cell, i) => (i >= 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ');
+  const format = (line: string[]) => line.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ');
   return [format(COLUMNS), widths.map((width) => '-'.repeat(width)).join('  '), ...cells(rows).map(format)].join('\n');
 }
 
 export function fanoutMarkdownTable(rows: FanoutRow[]): string {
-  const align = COLUMNS.map((_, i) => (i >= 1 ? '--:' : '---'));
+  const align = COLUMNS.map((_, i) => (i >= 2 ? '--:' : '---'));
   return [COLUMNS, align, ...cells(rows)].map((line) => `| ${line.join(' | ')} |`).join('\n');
 }
 
@@ -285,7 +292,7 @@ export function fanoutRecord(rows: FanoutRow[], run: FanoutRunDetails): string {
     '',
     fanoutMarkdownTable(rows),
     '',
-    ...rows.filter((row) => row.problems).map((row) => `- ${row.scenario}, ${row.subscribers}: ${row.problems}`),
+    ...rows.filter((row) => row.problems).map((row) => `- ${row.grc}, ${row.scenario}, ${row.subscribers}: ${row.problems}`),
     ...run.notes.map((note) => `- ${note}`),
     RECORD_END,
   ];

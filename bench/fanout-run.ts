@@ -17,7 +17,7 @@ import type { Redis } from 'ioredis';
 import { launch } from '../scripts/launcher.ts';
 import type { RunningSystem } from '../scripts/system.ts';
 import { cpuSeconds, totalCpuSeconds } from './cpu.ts';
-import { Receipts, summarizeRun, type FanoutRow, type Scenario } from './fanout-report.ts';
+import { Receipts, summarizeRun, type FanoutRow, type GrcStorage, type Scenario } from './fanout-report.ts';
 import { SubscriberPool } from './fanout-subscribers.ts';
 import { writeSteadily, type BackOffice } from './fanout-writer.ts';
 
@@ -28,6 +28,7 @@ const TRACK = `subscription Track($reference: String!, $after: String) { request
 const CHANNELS = 'passerelle:requests:';
 
 export interface FanoutContext {
+  grc: GrcStorage;
   system: RunningSystem;
   /** Environment of the gateways this benchmark starts. */
   gatewayEnv: Record<string, string>;
@@ -53,7 +54,7 @@ export interface FanoutContext {
 
 export async function runFanout(context: FanoutContext, scenario: Scenario, subscribers: number): Promise<FanoutRow> {
   const { log } = context;
-  const label = `${scenario} ${subscribers}`;
+  const label = `${context.grc} ${scenario} ${subscribers}`;
   if (scenario === 'distinct' && context.distinct.length < subscribers) {
     throw new Error(`Only ${context.distinct.length} requests for ${subscribers} distinct subscribers: raise GRC_SEED_REQUESTS.`);
   }
@@ -196,6 +197,7 @@ export async function runFanout(context: FanoutContext, scenario: Scenario, subs
   await gateway.stop();
 
   const row = summarizeRun({
+    grc: context.grc,
     scenario,
     subscribers,
     events,

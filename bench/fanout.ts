@@ -1,6 +1,7 @@
 /**
- * `npm run bench:fanout [-- --scenario queue,distinct --subscribers 1000,10000 --rate 2 --duration 20
- * --batch 500 --poll-ms <CAPTURE_POLL_MS> --redis <url> --profile <dir> --record]`: subscription fan-out through
+ * `npm run bench:fanout [-- --scenario queue,distinct --subscribers 1000,10000 --grc postgresql,pglite
+ * --rate 2 --duration 20 --batch 500 --poll-ms <CAPTURE_POLL_MS> --redis <url> --profile <dir> --record]`:
+ * subscription fan-out through
  * ONE gateway process. Thousands of graphql-ws subscribers (in this process), changes written
  * straight into the GRC database at a steady rate, and for each delivery the latency from that
  * write to the subscriber. Scenarios:
@@ -8,6 +9,9 @@
  *   gateway shares one upstream subscription, and each event goes to all N subscribers;
  * - `distinct`: subscriber i on `requestUpdated` of its own request: N upstream subscriptions,
  *   and each event goes to exactly one subscriber.
+ * Each runs on each GRC storage asked for: `postgresql` (the local server, a fresh database per
+ * benchmark: what the region runs, where the capture is woken by NOTIFY) and `pglite` (the embedded
+ * default, which never delivers NOTIFY: the capture polls every CAPTURE_POLL_MS).
  * Prints a table per run; `--record` also rewrites the recorded block of bench/RESULTS.md.
  * Goal (the issue): 10,000 subscribers on one queue, each event to all of them, p99 < 250 ms.
  */
@@ -21,8 +25,9 @@ import { readEnv } from '../common/env.ts';
 import { ROOT } from '../scripts/launcher.ts';
 import { startSystem } from '../scripts/system.ts';
 import { agentClaims, signToken, tokenKey } from '../subgraphs/kit/index.ts';
+import { implementations } from '../tests/requests/harness.ts';
 import { startPrivateRedis } from '../tests/requests/subscriptions-harness.ts';
-import { fanoutConsoleTable, fanoutRecord, withFanoutRecord, GOAL, verdict, type FanoutRow, type Scenario } from './fanout-report.ts';
+import { fanoutConsoleTable, fanoutRecord, withFanoutRecord, GOAL, verdict, type FanoutRow, type GrcStorage, type Scenario } from './fanout-report.ts';
 import { runFanout, type FanoutContext } from './fanout-run.ts';
 import { BackOffice } from './fanout-writer.ts';
 import { benchLifecycle } from './lifecycle.ts';
@@ -32,6 +37,7 @@ const RESULTS = resolve(ROOT, 'bench/RESULTS.md');
 const { values: args } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'queue,distinct' },
+    grc: { type: 'string', default: 'postgresql,pglite' },
     subscribers: { type: 'string', default: '1000,10000' },
     rate: { type: 'string', default: '2' },
     duration: { type: 'string', default: '20' },
@@ -64,6 +70,7 @@ function fail(message: string): never {
 
 const options = {
   scenarios: list<Scenario>('scenario', args.scenario, ['queue', 'distinct']),
+  grcs: list<GrcStorage>('grc', args.grc, ['postgresql', 'pglite']),
   subscribers: list('subscribers', args.subscribers).map(Number),
   /** Events per second written to the GRC during the measured time. */
   rate: positive('rate', args.rate),
@@ -93,66 +100,84 @@ async function main(): Promise<number> {
     onStop(() => redis.stop());
     redisUrl = redis.url;
   }
-  log(`starting the stand-ins and subgraphs (GRC seed: ${seedRequests} requests, Redis ${redisUrl})…`);
-  const env = {
-    LOG_LEVEL: 'warn',
-    LYCEES_API_LATENCY_MS: '0',
-    REDIS_URL: redisUrl,
-    GRC_SEED_REQUESTS: String(seedRequests),
-    ...(options.pollMs ? { CAPTURE_POLL_MS: options.pollMs } : {}),
-  };
-  const system = await startSystem({ freePorts: true, env });
-  onStop(() => system.stop());
-  // Each run starts a gateway of its own (fresh memory baseline); the system's would only idle.
-  await system.processes.find((launched) => launched.name === 'gateway')?.stop();
-
-  const backOffice = await BackOffice.connect(system.legacy.grc);
-  onStop(() => backOffice.close());
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   onStop(async () => redis.disconnect());
-
   const key = tokenKey(readEnv(requestsSubgraphEnv).authSecret);
   const { token } = await signToken(key, agentClaims('AG0001'), new Date(), 4 * 3600);
-  const context: FanoutContext = {
-    system,
-    gatewayEnv: {
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      REDIS_URL: redisUrl,
-      SUBGRAPH_URLS: Object.entries(system.subgraphs).map(([name, url]) => `${name}=${url}`).join(','),
-      // A V8 CPU profile of each gateway's measured time (bench/cpu-profile.ts; open it in Chrome DevTools).
-      ...(args.profile ? { NODE_OPTIONS: `--import tsx --import ${resolve(ROOT, 'bench/cpu-profile.ts')}`, CPU_PROFILE_DIR: resolve(args.profile) } : {}),
-    },
-    redis,
-    backOffice,
-    authorization: `Bearer ${token}`,
-    queue: await backOffice.busiestService(),
-    distinct: largestDistinct > 0 ? await backOffice.requests(largestDistinct) : [],
-    rate: options.rate,
-    duration: options.duration,
-    batchSize: options.batchSize,
-    seed: options.seed,
-    profiling: args.profile !== undefined,
-    signal: interrupted,
-    log,
-    onStop: (stop) => onStop(stop),
-  };
-  log(`one queue: service ${context.queue.code} (${context.queue.references.length} open requests)`);
 
   const rows: FanoutRow[] = [];
-  for (const scenario of options.scenarios) {
-    for (const subscribers of options.subscribers) {
-      if (interrupted.aborted) return 130;
-      const row = await runFanout(context, scenario, subscribers);
-      rows.push(row);
-      console.log(`\n${fanoutConsoleTable([row])}\n${row.problems ? `problems: ${row.problems}\n` : ''}`);
+  for (const grc of options.grcs) {
+    if (interrupted.aborted) return 130;
+    const storage = await createStorage(grc);
+    log(`${grc}: starting the stand-ins and subgraphs (GRC seed: ${seedRequests} requests, Redis ${redisUrl})…`);
+    // One system per storage, stopped before the next starts: the runs never share the machine.
+    const stops: (() => Promise<void>)[] = [() => storage.drop()];
+    const stopSystem = once(async () => {
+      for (const stop of stops.splice(0).reverse()) await stop();
+    });
+    onStop(stopSystem);
+    const system = await startSystem({
+      freePorts: true,
+      env: {
+        ...storage.env,
+        LOG_LEVEL: 'warn',
+        LYCEES_API_LATENCY_MS: '0',
+        REDIS_URL: redisUrl,
+        GRC_SEED_REQUESTS: String(seedRequests),
+        ...(options.pollMs ? { CAPTURE_POLL_MS: options.pollMs } : {}),
+      },
+    });
+    stops.push(() => system.stop());
+    // Each run starts a gateway of its own (fresh memory baseline); the system's would only idle.
+    await system.processes.find((launched) => launched.name === 'gateway')?.stop();
+    const backOffice = await BackOffice.connect(system.legacy.grc);
+    stops.push(() => backOffice.close());
+
+    const context: FanoutContext = {
+      grc,
+      system,
+      gatewayEnv: {
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        REDIS_URL: redisUrl,
+        SUBGRAPH_URLS: Object.entries(system.subgraphs).map(([name, url]) => `${name}=${url}`).join(','),
+        // A V8 CPU profile of each gateway's measured time (bench/cpu-profile.ts; open it in Chrome DevTools).
+        ...(args.profile ? { NODE_OPTIONS: `--import tsx --import ${resolve(ROOT, 'bench/cpu-profile.ts')}`, CPU_PROFILE_DIR: resolve(args.profile) } : {}),
+      },
+      redis,
+      backOffice,
+      authorization: `Bearer ${token}`,
+      queue: await backOffice.busiestService(),
+      distinct: largestDistinct > 0 ? await backOffice.requests(largestDistinct) : [],
+      rate: options.rate,
+      duration: options.duration,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      profiling: args.profile !== undefined,
+      signal: interrupted,
+      log,
+      onStop: (stop) => onStop(stop),
+    };
+    log(`${grc}: one queue: service ${context.queue.code} (${context.queue.references.length} open requests)`);
+
+    for (const scenario of options.scenarios) {
+      for (const subscribers of options.subscribers) {
+        if (interrupted.aborted) return 130;
+        const row = await runFanout(context, scenario, subscribers);
+        rows.push(row);
+        console.log(`\n${fanoutConsoleTable([row])}\n${row.problems ? `problems: ${row.problems}\n` : ''}`);
+      }
     }
+    await stopSystem();
   }
 
   console.log(`\n${fanoutConsoleTable(rows)}\n`);
-  const goal = rows.find((row) => verdict(row) !== '–');
-  if (goal) console.log(`Goal (${GOAL.subscribers} subscribers on one queue, p99 < ${GOAL.p99Ms} ms, none missing): ${verdict(goal)} (p99 ${goal.p99Ms.toFixed(1)} ms, ${goal.missing} missing)`);
+  for (const goal of rows.filter((row) => verdict(row) !== '–')) {
+    console.log(
+      `Goal (${GOAL.subscribers} subscribers on one queue, p99 < ${GOAL.p99Ms} ms, none missing), GRC on ${goal.grc}: ${verdict(goal)} (p99 ${goal.p99Ms.toFixed(1)} ms, ${goal.missing} missing)`,
+    );
+  }
   if (args.record) {
     const record = fanoutRecord(rows, {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -161,8 +186,9 @@ async function main(): Promise<number> {
       settings: [
         `${options.rate} events/s for ${options.duration} s per run`,
         `subscribers connected ${options.batchSize} at a time`,
-        `one queue = \`serviceQueue(service: "${context.queue.code}")\`, distinct = \`requestUpdated(reference: …)\`, selection \`{ reference status cursor updatedAt }\``,
-        `GRC seed ${seedRequests} requests (PGlite), CAPTURE_POLL_MS ${options.pollMs ?? 'default (200)'}, private redis-server`,
+        `one queue = \`serviceQueue\` of the service with the most open requests, distinct = \`requestUpdated(reference: …)\`, selection \`{ reference status cursor updatedAt }\``,
+        `GRC seed ${seedRequests} requests, on ${options.grcs.map((grc) => (grc === 'postgresql' ? 'the local PostgreSQL (fresh database)' : 'PGlite')).join(' and on ')}`,
+        `CAPTURE_POLL_MS ${options.pollMs ?? 'default (200)'}, private redis-server`,
       ].join('; '),
       notes: [],
     });
@@ -170,6 +196,18 @@ async function main(): Promise<number> {
     log(`wrote ${RESULTS}`);
   }
   return 0;
+}
+
+/** A fresh GRC storage: PGlite in memory, or a new database on the local PostgreSQL (dropped at the end). */
+async function createStorage(grc: GrcStorage): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const implementation = implementations.find((candidate) => candidate.name === grc);
+  if (!implementation) fail(`--grc ${grc}: no PostgreSQL trusts this user at 127.0.0.1:5432 (use --grc pglite).`);
+  return implementation.createStorage();
+}
+
+function once(work: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= work());
 }
 
 function describeMachine(loadBefore: number): string {

@@ -25,6 +25,7 @@ import type { OperationPlanner, PlannedOperation } from '../plan/index.ts';
 import type { Pipeline, Principal } from '../pipeline.ts';
 import { subscriptionSource, type PlanRun, type PlanRunner } from '../execute/index.ts';
 import type { SharedSubscriptions, SubscriptionCounts } from './shared-subscriptions.ts';
+import type { SubscriberQueue } from './subscriber-queue.ts';
 
 /** A GraphQL request as both transports receive it. */
 export interface OperationRequest {
@@ -81,7 +82,7 @@ export class PreparedOperation {
   }
 
   /** Joins (or starts) the shared stream of this subscription. */
-  subscribe(handlers: StreamHandlers): AsyncIterableIterator<ExecutionResult> {
+  subscribe(handlers: StreamHandlers): SubscriberQueue<ExecutionResult> {
     const { planned, variables, context } = this.run;
     const key = createHash('sha256')
       .update(JSON.stringify([planned.hash, stableJson(variables), context.principal.token ?? '']))

@@ -48,8 +48,8 @@ export class SharedSubscriptions {
     return { upstream: this.streams.size, subscribers };
   }
 
-  /** A new local subscriber: an async iterator of the stream's results. */
-  subscribe(options: SubscribeOptions): AsyncIterableIterator<ExecutionResult> {
+  /** A new local subscriber: its queue of the stream's results (pulled, or pushed to a sink). */
+  subscribe(options: SubscribeOptions): SubscriberQueue<ExecutionResult> {
     const { key } = options;
     let stream = this.streams.get(key);
     const isNew = stream === undefined;

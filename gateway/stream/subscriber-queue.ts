@@ -1,10 +1,18 @@
 /**
- * One local subscriber's events, waiting to be sent: a bounded queue read as an async iterator by
- * a transport, which pulls the next event only once the previous one was handed to the socket.
- * A client that does not read stops the pulls, so its queue fills; one event past `capacity` and
- * the subscriber is dropped — its queued events freed, detached from the shared stream — and the
- * transport closes it with the "too slow" code. Memory per slow client is thus bounded by
- * `capacity` events plus what the socket already buffers.
+ * One local subscriber's events, waiting to be sent: a bounded queue between the shared stream and
+ * one transport. A client that does not read stops the transport from taking events, so its queue
+ * fills; one event past `capacity` and the subscriber is dropped — its queued events freed,
+ * detached from the shared stream — and the transport closes it with the "too slow" code. Memory
+ * per slow client is thus bounded by `capacity` events plus what the socket already buffers.
+ *
+ * Two ways to consume it:
+ * - pulled, as an async iterator (SSE): the transport asks for the next event once the previous
+ *   one was handed to the socket;
+ * - pushed, to an attached `QueueSink` (graphql-ws): while the sink is ready, `push` hands it the
+ *   event synchronously, inside the shared stream's fan-out loop. With 10,000 subscribers on one
+ *   stream, the pull path's promises and microtask hops per event and per subscriber were a third
+ *   of the gateway's CPU per delivery (bench/RESULTS.md, "Subscription fan-out"); the queue only
+ *   fills when a socket is actually behind, and the sink calls `flush` once it has caught up.
  */
 
 export interface SubscriberQueueOptions {
@@ -16,6 +24,15 @@ export interface SubscriberQueueOptions {
   onOverflow: () => void;
 }
 
+/** A consumer that takes events synchronously while it can. */
+export interface QueueSink<T> {
+  /** True when an event written now would not wait behind an earlier one still being sent. */
+  ready(): boolean;
+  write(item: T): void;
+  /** The producer ended and every queued event was written: `error` when it failed. Called once. */
+  end(error: unknown): void;
+}
+
 type State = 'open' | 'ending' | 'closed';
 
 export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
@@ -23,6 +40,7 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   private state: State = 'open';
   private failure: unknown;
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
+  private sink: QueueSink<T> | undefined;
   private readonly options: SubscriberQueueOptions;
 
   constructor(options: SubscriberQueueOptions) {
@@ -38,10 +56,27 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
     return this.state === 'closed';
   }
 
-  /** Queues an event (ignored once closed or ending). */
+  /**
+   * Switches to push mode: from now on events go to `sink` (queued ones first, as soon as it is
+   * ready). The iterator methods must not be used any more, except `return` to leave.
+   */
+  attach(sink: QueueSink<T>): void {
+    if (this.sink || this.waiting) throw new Error('This subscriber queue already has a consumer.');
+    this.sink = sink;
+    if (this.state === 'closed') sink.end(this.failure);
+    else this.flush();
+  }
+
+  /** Queues an event, or writes it at once to a ready sink (ignored once closed or ending). */
   push(item: T): void {
     if (this.state !== 'open') return;
-    if (this.waiting) {
+    const sink = this.sink;
+    if (sink) {
+      if (this.items.length === 0 && sink.ready()) {
+        sink.write(item);
+        return;
+      }
+    } else if (this.waiting) {
       const { resolve } = this.waiting;
       this.waiting = undefined;
       resolve({ value: item, done: false });
@@ -55,12 +90,20 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
     this.items.push(item);
   }
 
+  /** Push mode: the sink is ready again; write what waits while it stays ready. */
+  flush(): void {
+    const sink = this.sink;
+    if (!sink) return;
+    while (this.items.length > 0 && sink.ready()) sink.write(this.items.shift() as T);
+    if (this.items.length === 0 && this.state === 'ending') this.finish();
+  }
+
   /** The producer is done: queued events are still delivered, then the iterator ends (or throws `error`). */
   end(error?: unknown): void {
     if (this.state !== 'open') return;
     this.state = 'ending';
     this.failure = error;
-    if (this.items.length === 0) this.settleWaiting();
+    if (this.items.length === 0) this.finish();
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -91,14 +134,17 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
-  private settleWaiting(): void {
-    const waiting = this.waiting;
-    if (!waiting) return;
-    this.waiting = undefined;
+  /** Nothing left to deliver after the producer's end: tell whoever consumes. */
+  private finish(): void {
     const failure = this.failure;
+    const waiting = this.waiting;
+    const sink = this.sink;
+    this.waiting = undefined;
+    if (!waiting && !sink) return; // a pulling consumer learns it from its next `next()`
     this.close();
-    if (failure !== undefined) waiting.reject(failure);
-    else waiting.resolve({ value: undefined, done: true });
+    if (sink) sink.end(failure);
+    else if (failure !== undefined) waiting?.reject(failure);
+    else waiting?.resolve({ value: undefined, done: true });
   }
 
   private close(): void {
