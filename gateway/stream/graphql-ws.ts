@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { httpStatusOf, passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -17,7 +17,7 @@ import { whenCredentialsExpire } from '../authenticate/index.ts';
 import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
 import { CloseCode, TERMINATIONS, type Termination } from './protocol.ts';
 import { PreparedOperation, type StreamCore } from './operations.ts';
-import { EventPump } from './event-pump.ts';
+import { EventPump, type EventSocket } from './event-pump.ts';
 
 export interface GraphQLWsOptions {
   core: StreamCore;
@@ -51,7 +51,11 @@ export interface GraphQLWsTransport {
 export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTransport {
   const { core, pipeline, logger } = options;
   const paths = options.paths ?? ['/graphql'];
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // No permessage-deflate: EventPump writes whole frames straight to the TCP socket, which is only
+  // safe while `ws` writes its own frames synchronously (it queues them while compressing).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
+  /** Each WebSocket's TCP socket (we own the upgrade), for EventPump's frames. */
+  const eventSockets = new WeakMap<WebSocket, EventSocket>();
 
   const server = useServer<Record<string, unknown>, ConnectionState>(
     {
@@ -91,7 +95,9 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
         const stream = operation.subscribe({ onOverflow: () => terminate(connection, 'SUBSCRIBER_TOO_SLOW') });
         // Events go out through the pump (one serialisation per event for all sockets); graphql-ws
         // sees an iterator without values that ends with the stream, and then completes or errors.
-        const pump = new EventPump(stream, connection.socket, id, core.serialiseResult);
+        const socket = eventSockets.get(connection.socket);
+        if (!socket) throw new Error('graphql-ws connection without its TCP socket');
+        const pump = new EventPump(stream, socket, id, core.encodeResult);
         connection.streams?.set(id, pump);
         return pump;
       },
@@ -125,7 +131,15 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
         socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        eventSockets.set(ws, {
+          get open() {
+            return ws.readyState === WebSocket.OPEN;
+          },
+          writeFrame: (frame, callback) => void socket.write(frame, callback),
+        });
+        wss.emit('connection', ws, request);
+      });
     },
     async close() {
       // Clients get 1001 (going away); one that does not answer the closing handshake is cut.

@@ -111,6 +111,8 @@ export interface StreamCore {
    * to every subscriber, so all of them but the first get it ready-made.
    */
   serialiseResult(result: ExecutionResult): string;
+  /** `serialiseResult` as UTF-8 bytes, also once per result (graphql-ws frames are written as bytes). */
+  encodeResult(result: ExecutionResult): Buffer;
   shapeErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[];
   counts(): SubscriptionCounts;
 }
@@ -125,6 +127,15 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
   };
   // Weak: an event's JSON lives as long as some subscriber's queue still holds the event.
   const serialised = new WeakMap<ExecutionResult, string>();
+  const encoded = new WeakMap<ExecutionResult, Buffer>();
+  const serialiseResult = (result: ExecutionResult): string => {
+    let json = serialised.get(result);
+    if (json === undefined) {
+      json = JSON.stringify(shapeResult(result));
+      serialised.set(result, json);
+    }
+    return json;
+  };
 
   return {
     prepare(request, principal) {
@@ -160,13 +171,14 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
       return { ok: true, operation: new PreparedOperation(schema, document, run, options) };
     },
     shapeResult,
-    serialiseResult(result) {
-      let json = serialised.get(result);
-      if (json === undefined) {
-        json = JSON.stringify(shapeResult(result));
-        serialised.set(result, json);
+    serialiseResult,
+    encodeResult(result) {
+      let bytes = encoded.get(result);
+      if (bytes === undefined) {
+        bytes = Buffer.from(serialiseResult(result));
+        encoded.set(result, bytes);
       }
-      return json;
+      return bytes;
     },
     shapeErrors,
     counts: () => options.subscriptions.counts(),

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionResult } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
-import { EventPump, type EventSocket } from '../../gateway/stream/event-pump.ts';
+import { EventPump, textFrame, type EventSocket } from '../../gateway/stream/event-pump.ts';
 import { SharedSubscriptions } from '../../gateway/stream/index.ts';
 import { SubscriberQueue, type QueueSink } from '../../gateway/stream/subscriber-queue.ts';
 import type { EventSink } from '../../gateway/execute/index.ts';
@@ -99,14 +99,23 @@ describe('Subscriber queue, push mode', () => {
   });
 });
 
-/** A `ws` socket whose writes complete only when the test says so. */
+/** The text of one unmasked server text frame, checked field by field against RFC 6455 §5.2. */
+function frameText(frame: Buffer): string {
+  expect(frame[0]).toBe(0x81); // FIN, text
+  const short = frame[1]!;
+  expect(short & 0x80).toBe(0); // server frames are not masked
+  const [length, offset] = short === 127 ? [Number(frame.readBigUInt64BE(2)), 10] : short === 126 ? [frame.readUInt16BE(2), 4] : [short, 2];
+  expect(frame.length).toBe(offset + length);
+  return frame.subarray(offset).toString('utf8');
+}
+
+/** A connection whose writes complete only when the test says so. */
 class FakeSocket implements EventSocket {
-  readonly OPEN = 1;
-  readyState = 1;
+  open = true;
   frames: string[] = [];
-  private callbacks: ((error?: Error) => void)[] = [];
-  send(data: string, callback: (error?: Error) => void): void {
-    this.frames.push(data);
+  private callbacks: ((error?: Error | null) => void)[] = [];
+  writeFrame(frame: Buffer, callback: (error?: Error | null) => void): void {
+    this.frames.push(frameText(frame));
     this.callbacks.push(callback);
   }
   /** The kernel took every pending frame. */
@@ -131,10 +140,23 @@ function pumpOn(capacity: number) {
   let serialised = 0;
   const pump = new EventPump(queue, socket, 'op-1', (value) => {
     serialised += 1;
-    return JSON.stringify(value);
+    return Buffer.from(JSON.stringify(value));
   });
   return { hub, socket, pump, upstream: () => sink!, stops: () => stops, overflowed: () => overflowed, serialised: () => serialised };
 }
+
+describe('Text frames', () => {
+  it('encode every payload length with the right header: 7-bit, 16-bit and 64-bit lengths, and UTF-8', () => {
+    for (const length of [0, 1, 124, 125, 126, 127, 65_534, 65_535, 65_536, 200_000]) {
+      const payload = Buffer.from('é'.repeat(Math.floor(length / 2)) + 'x'.repeat(length % 2));
+      const prefix = Buffer.from('{"a":');
+      const frame = textFrame(prefix, payload, Buffer.from('}'));
+      expect(frameText(frame)).toBe(`{"a":${payload.toString('utf8')}}`);
+      const total = length + 6;
+      expect(frame[1]).toBe(total < 126 ? total : total < 65_536 ? 126 : 127);
+    }
+  });
+});
 
 describe('EventPump', () => {
   it('writes graphql-ws `next` frames, one in flight at a time, in order', () => {
@@ -193,7 +215,7 @@ describe('EventPump', () => {
     expect(failed.hub.counts()).toEqual({ upstream: 0, subscribers: 0 });
 
     const closed = pumpOn(10);
-    closed.socket.readyState = 3;
+    closed.socket.open = false;
     closed.upstream().next(result(1));
     expect(closed.socket.frames).toEqual([]);
     expect(closed.hub.counts()).toEqual({ upstream: 0, subscribers: 0 });
@@ -206,13 +228,13 @@ describe('EventPump', () => {
       sink = eventSink;
       return () => {};
     };
-    const cache = new WeakMap<ExecutionResult, string>();
+    const cache = new WeakMap<ExecutionResult, Buffer>();
     let serialised = 0;
     const serialise = (value: ExecutionResult) => {
       let json = cache.get(value);
       if (json === undefined) {
         serialised += 1;
-        json = JSON.stringify(value);
+        json = Buffer.from(JSON.stringify(value));
         cache.set(value, json);
       }
       return json;

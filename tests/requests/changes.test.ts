@@ -204,6 +204,47 @@ describe.each(implementations)('Change capture on $name', (implementation) => {
       await expect(capture.open({ reference }, ORIGIN)).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
     });
 
+    it('a storm of streams resuming at once (a gateway restart) costs a handful of journal queries, and each gets its own replay', async () => {
+      const count = 150;
+      // Not before what an earlier test pruned (the head may be older when the newest entry went).
+      const [head, horizon] = [await journal.head(), await journal.horizon()];
+      const start = compareCursors(head, horizon) >= 0 ? head : horizon;
+      const requests = await grc.sql<{ id_demande: number; num_demande: string; code_service: string }>(
+        `SELECT d.id_demande, d.num_demande, s.code_service FROM t_demande d JOIN t_service s USING (id_service)
+         WHERE d.id_demande > $1 ORDER BY d.id_demande LIMIT $2`,
+        [lastRequestId, count],
+      );
+      lastRequestId = requests.at(-1)!.id_demande; // later tests take requests past these
+      const references = requests.map((row) => row.num_demande);
+      // Two changes each: one that every stream must replay, in order, and nothing of anyone else's.
+      await grc.sql(`UPDATE t_demande SET code_statut = 'ENC' WHERE num_demande = ANY($1)`, [references]);
+      await grc.sql(`UPDATE t_demande SET code_statut = 'ATT' WHERE num_demande = ANY($1)`, [references]);
+      await stableEntries({ reference: references.at(-1)! }, 2);
+      const services = [...new Set(requests.map((row) => row.code_service))].slice(0, 3);
+
+      await grc.resetCalls();
+      const streams = await Promise.all([
+        ...references.map((reference) => capture.open({ reference }, start)),
+        ...services.map((service) => capture.open({ service }, start)),
+      ]);
+      try {
+        const firstTwo = await Promise.all(streams.map(async (stream) => [(await stream.next()).value, (await stream.next()).value] as JournalEntry[]));
+        references.forEach((reference, index) => {
+          expect(firstTwo[index]!.map((entry) => [entry.reference, entry.snapshot.code_statut])).toEqual([[reference, 'ENC'], [reference, 'ATT']]);
+        });
+        services.forEach((service, index) => {
+          for (const entry of firstTwo[references.length + index]!) expect(entry.services).toContain(service);
+        });
+        const { byRoute } = await grc.calls();
+        // One query per kind of filter per round trip: the first read goes alone, the rest wait for it.
+        expect(byRoute['journalReadMany']).toBeGreaterThanOrEqual(1);
+        expect(byRoute['journalReadMany']).toBeLessThanOrEqual(8);
+        expect(byRoute['journalPosition'] ?? 0).toBeLessThanOrEqual(8);
+      } finally {
+        await Promise.all(streams.map((stream) => stream.return()));
+      }
+    });
+
     it('a stream the client closes leaves the bus: nothing left behind', async () => {
       const { reference } = await freshRequest();
       const before = capture.stats();

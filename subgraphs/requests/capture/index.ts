@@ -55,6 +55,7 @@ import { compareCursors, type Cursor } from './cursor.ts';
 import { Journal, type QueryRunner } from './journal.ts';
 import { JournalListener } from './listener.ts';
 import { JournalPublisher } from './publisher.ts';
+import { JournalReads } from './reads.ts';
 import { openChangeStream, type ChangeStream } from './stream.ts';
 
 export { decodeCursor, encodeCursor, type Cursor } from './cursor.ts';
@@ -92,6 +93,7 @@ export interface ChangeCapture {
 export function startChangeCapture(options: ChangeCaptureOptions): ChangeCapture {
   const { logger } = options;
   const journal = new Journal(options.db);
+  const reads = new JournalReads(journal);
   const bus: Bus = createBus({ redisUrl: options.redisUrl, namespace: 'passerelle:requests:', logger });
   const lease = bus.lease('capture', options.leaseMs);
   const listener = new JournalListener({
@@ -114,10 +116,10 @@ export function startChangeCapture(options: ChangeCaptureOptions): ChangeCapture
 
   return {
     async open(filter, after) {
-      if (after !== null && compareCursors(after, await journal.horizon()) < 0) {
+      if (after !== null && compareCursors(after, await reads.horizon()) < 0) {
         throw badUserInput('after', `is older than the ${options.retentionHours} hours of changes kept; read the request again, then subscribe without \`after\``);
       }
-      return openChangeStream({ bus, journal, filter, after, maxQueue: MAX_QUEUE, batchSize: BATCH_SIZE, logger });
+      return openChangeStream({ bus, journal: reads, filter, after, maxQueue: MAX_QUEUE, batchSize: BATCH_SIZE, logger });
     },
     stats: () => bus.stats(),
     async close() {

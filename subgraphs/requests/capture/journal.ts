@@ -31,6 +31,13 @@ export interface JournalEntry {
 /** Which entries a subscriber wants: one request's, one service's, or all (the publisher). */
 export type ChangeFilter = { reference: string } | { service: string } | { all: true };
 
+/** One subscriber's read: up to `limit` entries after `after` matching `filter`. */
+export interface JournalRead {
+  filter: { reference: string } | { service: string };
+  after: Cursor;
+  limit: number;
+}
+
 interface EntryRow {
   txid: string;
   id: string;
@@ -62,6 +69,43 @@ export class Journal {
       params,
     );
     return rows.map(toEntry);
+  }
+
+  /**
+   * Many subscribers' reads in one query per kind of filter (`reads[i]` → result `i`): each read
+   * is a LATERAL index range scan, with the same snapshot (hence the same stable horizon) for all.
+   */
+  async readMany(reads: readonly JournalRead[]): Promise<JournalEntry[][]> {
+    const results: JournalEntry[][] = reads.map(() => []);
+    const byReference: number[] = [];
+    const byService: number[] = [];
+    reads.forEach((read, index) => ('reference' in read.filter ? byReference : byService).push(index));
+    const run = async (indexes: number[], column: 'reference' | 'service') => {
+      if (indexes.length === 0) return;
+      const match = column === 'reference' ? 'j.num_demande = w.wanted' : '(j.code_service = w.wanted OR j.code_service_avant = w.wanted)';
+      const rows = await this.db.query<EntryRow & { i: number }>(
+        `/* journalReadMany */ SELECT w.i::int AS i, e.txid::text AS txid, e.id::text AS id, e.num_demande, e.code_service, e.code_service_avant, e.snapshot
+        FROM unnest($1::text[], $2::xid8[], $3::bigint[], $4::int[]) WITH ORDINALITY AS w(wanted, txid, id, lim, i)
+        CROSS JOIN LATERAL (
+          SELECT j.txid, j.id, j.num_demande, j.code_service, j.code_service_avant, j.snapshot FROM passerelle_journal j
+          WHERE (j.txid, j.id) > (w.txid, w.id) AND ${STABLE} AND ${LAST_OF_TRANSACTION} AND ${match}
+          ORDER BY j.txid, j.id LIMIT w.lim
+        ) e
+        ORDER BY w.i, e.txid, e.id`,
+        [
+          indexes.map((index) => {
+            const filter = reads[index]!.filter;
+            return 'reference' in filter ? filter.reference : filter.service;
+          }),
+          indexes.map((index) => reads[index]!.after.txid.toString()),
+          indexes.map((index) => reads[index]!.after.id.toString()),
+          indexes.map((index) => reads[index]!.limit),
+        ],
+      );
+      for (const row of rows) results[indexes[row.i - 1]!]!.push(toEntry(row));
+    };
+    await Promise.all([run(byReference, 'reference'), run(byService, 'service')]);
+    return results;
   }
 
   /** The newest stable entry's position: a subscriber without `after` starts here. */

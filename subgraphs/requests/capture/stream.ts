@@ -18,11 +18,13 @@ import { passerelleError } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/logger.ts';
 import type { Bus } from '../bus/index.ts';
 import { compareCursors, type Cursor } from './cursor.ts';
-import { channelOf, decodeEntry, matches, type Journal, type JournalEntry } from './journal.ts';
+import { channelOf, decodeEntry, matches, type JournalEntry } from './journal.ts';
+import type { JournalReader } from './reads.ts';
 
 export interface ChangeStreamOptions {
   bus: Bus;
-  journal: Journal;
+  /** Replay reads and the head (batched across streams being set up: reads.ts). */
+  journal: JournalReader;
   filter: { reference: string } | { service: string };
   /** Resume after this position; null: only changes from now on. */
   after: Cursor | null;
