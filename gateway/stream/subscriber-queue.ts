@@ -10,7 +10,7 @@
  *   one was handed to the socket;
  * - pushed, to an attached `QueueSink` (graphql-ws): while the sink is ready, `push` hands it the
  *   event synchronously, inside the shared stream's fan-out loop. With 10,000 subscribers on one
- *   stream, the pull path's promises and microtask hops per event and per subscriber were a third
+ *   stream, the pull path's promises and microtask hops per event and per subscriber were about a fifth
  *   of the gateway's CPU per delivery (bench/RESULTS.md, "Subscription fan-out"); the queue only
  *   fills when a socket is actually behind, and the sink calls `flush` once it has caught up.
  */
