@@ -126,16 +126,8 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
     return errors && errors.length > 0 ? { ...rest, errors: shapeErrors(errors) } : rest;
   };
   // Weak: an event's JSON lives as long as some subscriber's queue still holds the event.
-  const serialised = new WeakMap<ExecutionResult, string>();
-  const encoded = new WeakMap<ExecutionResult, Buffer>();
-  const serialiseResult = (result: ExecutionResult): string => {
-    let json = serialised.get(result);
-    if (json === undefined) {
-      json = JSON.stringify(shapeResult(result));
-      serialised.set(result, json);
-    }
-    return json;
-  };
+  const serialiseResult = memoisedPerResult((result) => JSON.stringify(shapeResult(result)));
+  const encodeResult = memoisedPerResult((result) => Buffer.from(serialiseResult(result)));
 
   return {
     prepare(request, principal) {
@@ -172,16 +164,22 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
     },
     shapeResult,
     serialiseResult,
-    encodeResult(result) {
-      let bytes = encoded.get(result);
-      if (bytes === undefined) {
-        bytes = Buffer.from(serialiseResult(result));
-        encoded.set(result, bytes);
-      }
-      return bytes;
-    },
+    encodeResult,
     shapeErrors,
     counts: () => options.subscriptions.counts(),
+  };
+}
+
+/** `compute` once per result object: a shared stream hands the same result to every subscriber. */
+function memoisedPerResult<T>(compute: (result: ExecutionResult) => T): (result: ExecutionResult) => T {
+  const memo = new WeakMap<ExecutionResult, T>();
+  return (result) => {
+    let value = memo.get(result);
+    if (value === undefined) {
+      value = compute(result);
+      memo.set(result, value);
+    }
+    return value;
   };
 }
 

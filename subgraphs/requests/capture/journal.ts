@@ -52,6 +52,12 @@ const STABLE = 'j.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))';
 const LAST_OF_TRANSACTION = `NOT EXISTS (SELECT 1 FROM passerelle_journal l
   WHERE l.txid = j.txid AND l.id_demande = j.id_demande AND l.id > j.id)`;
 
+/** The condition on entry `j` for each kind of filter, given the SQL expression of the wanted value. */
+const MATCHES = {
+  reference: (value: string) => `j.num_demande = ${value}`,
+  service: (value: string) => `(j.code_service = ${value} OR j.code_service_avant = ${value})`,
+};
+
 export class Journal {
   constructor(private readonly db: QueryRunner) {}
 
@@ -59,8 +65,8 @@ export class Journal {
   async read(filter: ChangeFilter, after: Cursor, limit: number): Promise<JournalEntry[]> {
     const params: unknown[] = [after.txid.toString(), after.id.toString(), limit];
     let where = '';
-    if ('reference' in filter) where = `AND j.num_demande = $${params.push(filter.reference)}`;
-    if ('service' in filter) where = `AND (j.code_service = $${params.push(filter.service)} OR j.code_service_avant = $${params.length})`;
+    if ('reference' in filter) where = `AND ${MATCHES.reference(`$${params.push(filter.reference)}`)}`;
+    if ('service' in filter) where = `AND ${MATCHES.service(`$${params.push(filter.service)}`)}`;
     const rows = await this.db.query<EntryRow>(
       `/* journalRead */ SELECT j.txid::text AS txid, j.id::text AS id, j.num_demande, j.code_service, j.code_service_avant, j.snapshot
       FROM passerelle_journal j
@@ -82,7 +88,7 @@ export class Journal {
     reads.forEach((read, index) => ('reference' in read.filter ? byReference : byService).push(index));
     const run = async (indexes: number[], column: 'reference' | 'service') => {
       if (indexes.length === 0) return;
-      const match = column === 'reference' ? 'j.num_demande = w.wanted' : '(j.code_service = w.wanted OR j.code_service_avant = w.wanted)';
+      const match = MATCHES[column]('w.wanted');
       const rows = await this.db.query<EntryRow & { i: number }>(
         `/* journalReadMany */ SELECT w.i::int AS i, e.txid::text AS txid, e.id::text AS id, e.num_demande, e.code_service, e.code_service_avant, e.snapshot
         FROM unnest($1::text[], $2::xid8[], $3::bigint[], $4::int[]) WITH ORDINALITY AS w(wanted, txid, id, lim, i)
