@@ -18,6 +18,12 @@ const authSecret = str(
   'HS256 secret of the bearer tokens (JWT) the gateway verifies and the requests subgraph issues. The default is for development only.',
   'passerelle-dev-secret-change-me-0123456789',
 );
+/**
+ * Development (the default, what `npm start` runs) accepts the embedded defaults; production
+ * (NODE_ENV=production) refuses to start on any unsafe one (default or short secrets, HS256 user
+ * tokens, introspection on…) and says which.
+ */
+const nodeEnv = oneOf('NODE_ENV', 'development: embedded defaults accepted; production: every unsafe default refused at start-up.', ['development', 'production', 'test'], 'development');
 const seed = int('SEED', 'Seed of the generated legacy data (lycées, requests, investments).', 20260101);
 
 /** A legacy stand-in's fault injection: latency range and share of failed calls. */
@@ -79,6 +85,7 @@ const upstream = {
 export const geoSubgraphEnv = {
   host,
   logLevel,
+  nodeEnv,
   ...upstream,
   port: int('GEO_SUBGRAPH_PORT', 'Port of the geo subgraph.', 4001, { min: 0, max: 65535 }),
   geoApiUrl: url('GEO_API_URL', 'Base URL of the geodata API.', 'http://127.0.0.1:4101'),
@@ -87,6 +94,7 @@ export const geoSubgraphEnv = {
 export const lyceesSubgraphEnv = {
   host,
   logLevel,
+  nodeEnv,
   ...upstream,
   port: int('LYCEES_SUBGRAPH_PORT', 'Port of the lycées subgraph.', 4002, { min: 0, max: 65535 }),
   lyceesApiUrl: url('LYCEES_API_URL', 'Base URL of the Lycées numériques API.', 'http://127.0.0.1:4102'),
@@ -95,6 +103,7 @@ export const lyceesSubgraphEnv = {
 export const requestsSubgraphEnv = {
   host,
   logLevel,
+  nodeEnv,
   ...upstream,
   port: int('REQUESTS_SUBGRAPH_PORT', 'Port of the requests subgraph.', 4003, { min: 0, max: 65535 }),
   grcDatabaseUrl: url(
@@ -139,6 +148,7 @@ export const requestsSubgraphEnv = {
 export const insightsSubgraphEnv = {
   host,
   logLevel,
+  nodeEnv,
   ...upstream,
   port: int('INSIGHTS_SUBGRAPH_PORT', 'Port of the insights subgraph.', 4004, { min: 0, max: 65535 }),
   opendataApiUrl: url('OPENDATA_API_URL', 'Base URL of the decision-support / open data API.', 'http://127.0.0.1:4104'),
@@ -147,6 +157,7 @@ export const insightsSubgraphEnv = {
 export const gatewayEnv = {
   host,
   logLevel,
+  nodeEnv,
   port: int('PORT', 'Port of the gateway (HTTP and WebSocket on /graphql).', 4000, { min: 0, max: 65535 }),
   supergraphPath: str('SUPERGRAPH_PATH', 'Composed supergraph SDL the gateway serves (reloaded when the file changes).', 'schema/supergraph.graphql'),
   supergraphUrl: optionalUrl('SUPERGRAPH_URL', 'Fetch the supergraph from this URL instead of SUPERGRAPH_PATH (polled every 30 s).', ['http:', 'https:']),

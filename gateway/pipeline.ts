@@ -40,21 +40,31 @@ export interface ReceivedRequest {
   remoteAddress: string | undefined;
 }
 
+/** The roles demand control, rate limits and policies are configured for. */
+export type PrincipalKind = 'anonymous' | 'citizen' | 'partner' | 'agent' | 'operator';
+
 /** Who is calling; anonymous until an authentication plugin says otherwise. */
 export interface Principal {
+  /** Stable id: `agent:AG0001`, `citizen:IDF-2026-000123`, `key:<key id>`, `ip:<address>` for anonymous callers… */
   id: string;
-  kind: 'anonymous' | 'api-key' | 'user' | 'agent';
+  kind: PrincipalKind;
   scopes: string[];
-  /**
-   * The bearer token the caller presented, forwarded as-is to every subgraph so that each makes
-   * its own authorisation decisions. Absent for anonymous callers.
-   */
-  token?: string;
   /** When the credentials stop being valid (ms since epoch); long-lived streams are closed then. */
   expiresAt?: number;
+  /** The caller's address as the receive stage saw it (rate limits per IP). */
+  remoteAddress?: string;
+  /** A partner key's own limits, when it has them (otherwise the configured defaults for its kind apply). */
+  limits?: {
+    /** Requests allowed per rate-limit window (RATE_LIMIT_WINDOW_S). */
+    rate?: number;
+    /** Requests allowed per UTC day. */
+    dailyQuota?: number;
+  };
+  /** Trusted documents: when set, only operations whose sha256 is in this set may run (OPERATION_NOT_TRUSTED otherwise). */
+  trustedOperations?: ReadonlySet<string>;
 }
 
-export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anonymous', scopes: [] }) as Principal;
+export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anonymous', scopes: [] as string[] }) as Principal;
 
 /** What every execution path (HTTP, graphql-ws, SSE, per-event plan runs) hands to the subgraph fetches. */
 export interface GatewayContext {
