@@ -11,6 +11,8 @@ export interface LoadOptions {
   connections: number;
   /** Aborting stops the run early (Ctrl-C); the run then resolves with what it measured. */
   signal?: AbortSignal;
+  /** Extra request headers (e.g. a bearer token). */
+  headers?: Record<string, string>;
 }
 
 export interface Tally {
@@ -40,7 +42,7 @@ export function runLoad(url: string, body: string, options: LoadOptions, tally?:
       {
         url,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
         body,
         duration: options.duration,
         connections: options.connections,

@@ -11,11 +11,11 @@ import { ApolloGateway } from '@apollo/gateway';
 import { gatewayEnv } from '../common/config.ts';
 import { readEnv } from '../common/env.ts';
 import { announceReady, runMain, stopOnSignal } from '../common/lifecycle.ts';
-import { withSubgraphUrls } from './supergraph.ts';
+import { forStockApolloGateway, withSubgraphUrls } from './supergraph.ts';
 
 runMain(async () => {
   const config = readEnv(gatewayEnv);
-  const supergraphSdl = withSubgraphUrls(await readFile(config.supergraphPath, 'utf8'), config.subgraphUrls);
+  const supergraphSdl = forStockApolloGateway(withSubgraphUrls(await readFile(config.supergraphPath, 'utf8'), config.subgraphUrls));
   const server = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl }) });
   const { url } = await startStandaloneServer(server, { listen: { host: config.host, port: config.port } });
   stopOnSignal(() => server.stop());

@@ -4,6 +4,15 @@
  * are given a copy whose `@join__graph(url:)` arguments name the running subgraphs.
  */
 
+/**
+ * The supergraph as stock @apollo/gateway accepts it: it refuses features linked `for: SECURITY`
+ * (@authenticated, @requiresScopes, @policy) since it cannot enforce them; Passerelle enforces them
+ * in its authorize stage and hands its own planner the same cut (gateway/plan/security-features.ts).
+ * The baseline then serves every field to every caller: the bench's queries read public data only,
+ * so the answers compared are the same.
+ */
+export { withoutEnforcedSecurityPurpose as forStockApolloGateway } from '../gateway/plan/security-features.ts';
+
 const JOIN_GRAPH = /@join__graph\(\s*name:\s*"([^"]+)"\s*,\s*url:\s*"[^"]*"\s*\)/g;
 
 /**

@@ -3,7 +3,7 @@
  * section (`readEnv(gatewayEnv)` …), so a typo in the gateway's settings cannot stop a subgraph.
  * The README lists every variable declared here; `tests/common/config.test.ts` checks it does.
  */
-import { int, msRange, oneOf, optionalUrl, ratio, str, url, urlMap, type Spec } from './env.ts';
+import { int, msRange, oneOf, optionalUrl, originList, ratio, secret, str, url, urlMap, type Spec } from './env.ts';
 
 const host = str('HOST', 'Interface every process binds to.', '127.0.0.1');
 const logLevel = oneOf(
@@ -12,11 +12,23 @@ const logLevel = oneOf(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   'info',
 );
-/** Shared by the gateway (verifies bearer tokens) and the requests subgraph (issues tracking tokens). */
-const authSecret = str(
+/**
+ * Shared by the gateway (verifies bearer tokens) and the requests subgraph (issues tracking tokens).
+ * Unset: the development default; in production it must be set, 32+ characters, not the default.
+ */
+const authSecret = secret(
   'AUTH_SECRET',
-  'HS256 secret of the bearer tokens (JWT) the gateway verifies and the requests subgraph issues. The default is for development only.',
+  'HS256 secret of Passerelle\'s own tokens: tracking tokens the requests subgraph issues (and, in development only, agents\' tokens from `npm run token`). Unset in production, empty, shorter than 32 characters or the default in production: refused at start-up.',
   'passerelle-dev-secret-change-me-0123456789',
+);
+/**
+ * Gateway → subgraph identity (common/identity.ts): the gateway signs who calls, every subgraph
+ * verifies it and refuses unsigned calls. Same rules as AUTH_SECRET; a different value is wise.
+ */
+const gatewaySecret = secret(
+  'GATEWAY_SECRET',
+  'HS256 secret with which the gateway signs the caller\'s identity for the subgraphs (header x-passerelle-identity); every subgraph refuses a call without a valid one. Same rules as AUTH_SECRET.',
+  'passerelle-dev-gateway-secret-change-me-01234',
 );
 /**
  * Development (the default, what `npm start` runs) accepts the embedded defaults; production
@@ -82,11 +94,29 @@ const upstream = {
   referenceCacheTtlMs: int('REFERENCE_CACHE_TTL_MS', 'How long a connector keeps yearly reference data (geodata, programmes).', 3_600_000, { min: 0 }),
 };
 
+/**
+ * Limits every subgraph applies itself (subgraphs/kit/server.ts), so that a caller reaching a
+ * subgraph directly, past the gateway, cannot exhaust it either (issue 7: a 300 MB body took geo to
+ * 1.25 GB; an amplifying query took lycees to 4.3 GB).
+ */
+const subgraphLimits = {
+  subgraphMaxBodyBytes: int('SUBGRAPH_MAX_BODY_BYTES', 'Largest request body a subgraph reads; larger gets HTTP 413 PAYLOAD_TOO_LARGE.', 2_000_000, { min: 1 }),
+  subgraphMaxDepth: int('SUBGRAPH_MAX_DEPTH', 'Deepest selection set a subgraph accepts (entity fetches from the gateway add a level or two to MAX_DEPTH).', 20, { min: 1, max: 1000 }),
+  subgraphMaxResultObjects: int(
+    'SUBGRAPH_MAX_RESULT_OBJECTS',
+    'Most fields a subgraph resolves for one request; past it the request fails with RESPONSE_TOO_LARGE.',
+    50_000,
+    { min: 1 },
+  ),
+};
+
 export const geoSubgraphEnv = {
   host,
   logLevel,
   nodeEnv,
+  gatewaySecret,
   ...upstream,
+  ...subgraphLimits,
   port: int('GEO_SUBGRAPH_PORT', 'Port of the geo subgraph.', 4001, { min: 0, max: 65535 }),
   geoApiUrl: url('GEO_API_URL', 'Base URL of the geodata API.', 'http://127.0.0.1:4101'),
 } satisfies Spec;
@@ -95,7 +125,9 @@ export const lyceesSubgraphEnv = {
   host,
   logLevel,
   nodeEnv,
+  gatewaySecret,
   ...upstream,
+  ...subgraphLimits,
   port: int('LYCEES_SUBGRAPH_PORT', 'Port of the lycées subgraph.', 4002, { min: 0, max: 65535 }),
   lyceesApiUrl: url('LYCEES_API_URL', 'Base URL of the Lycées numériques API.', 'http://127.0.0.1:4102'),
 } satisfies Spec;
@@ -104,7 +136,9 @@ export const requestsSubgraphEnv = {
   host,
   logLevel,
   nodeEnv,
+  gatewaySecret,
   ...upstream,
+  ...subgraphLimits,
   port: int('REQUESTS_SUBGRAPH_PORT', 'Port of the requests subgraph.', 4003, { min: 0, max: 65535 }),
   grcDatabaseUrl: url(
     'GRC_DATABASE_URL',
@@ -121,9 +155,14 @@ export const requestsSubgraphEnv = {
   routingRulesPath: str(
     'ROUTING_RULES_PATH',
     'JSON file of the rules routing new requests to a service (relative to the working directory); checked at start-up.',
-    'subgraphs/requests/routing-rules.json',
+    'subgraphs/requests/intake/routing-rules.json',
   ),
   trackingTokenTtlS: int('TRACKING_TOKEN_TTL_S', 'Lifetime in seconds of the tracking token given to a citizen with each new request.', 31_536_000, { min: 60, max: 315_360_000 }),
+  auditLogPath: str(
+    'AUDIT_LOG_PATH',
+    'Where the requests subgraph appends its audit log (JSON lines: every mutation and every read of a request\'s personal data): a file, created with its folder, or `stdout`.',
+    '.passerelle/audit-requests.log',
+  ),
   // Real-time tracking: the change journal's capture and publication (subgraphs/requests/capture/).
   capturePollMs: int(
     'CAPTURE_POLL_MS',
@@ -149,7 +188,9 @@ export const insightsSubgraphEnv = {
   host,
   logLevel,
   nodeEnv,
+  gatewaySecret,
   ...upstream,
+  ...subgraphLimits,
   port: int('INSIGHTS_SUBGRAPH_PORT', 'Port of the insights subgraph.', 4004, { min: 0, max: 65535 }),
   opendataApiUrl: url('OPENDATA_API_URL', 'Base URL of the decision-support / open data API.', 'http://127.0.0.1:4104'),
 } satisfies Spec;
@@ -158,8 +199,14 @@ export const gatewayEnv = {
   host,
   logLevel,
   nodeEnv,
+  gatewaySecret,
   port: int('PORT', 'Port of the gateway (HTTP and WebSocket on /graphql).', 4000, { min: 0, max: 65535 }),
   supergraphPath: str('SUPERGRAPH_PATH', 'Composed supergraph SDL the gateway serves (reloaded when the file changes).', 'schema/supergraph.graphql'),
+  policiesPath: str(
+    'POLICIES_PATH',
+    'JSON file of the named policies the schema\'s @policy directives refer to: { "<name>": { "kinds": [...], "scopes": [...] } }; a policy it lacks lets no one in.',
+    'schema/policies.json',
+  ),
   supergraphUrl: optionalUrl('SUPERGRAPH_URL', 'Fetch the supergraph from this URL instead of SUPERGRAPH_PATH (polled every 30 s).', ['http:', 'https:']),
   subgraphUrls: urlMap(
     'SUBGRAPH_URLS',
@@ -169,8 +216,63 @@ export const gatewayEnv = {
   maxBodyBytes: int('MAX_BODY_BYTES', 'Largest request body the gateway reads; larger gets PAYLOAD_TOO_LARGE.', 1_000_000, { min: 1 }),
   maxDepth: int('MAX_DEPTH', 'Deepest selection set an operation may have.', 15, { min: 1, max: 1000 }),
   maxAliases: int('MAX_ALIASES', 'Most aliases an operation may use.', 30, { min: 0, max: 10_000 }),
-  introspection: oneOf('INTROSPECTION', 'Whether schema introspection is allowed.', ['on', 'off'], 'on'),
+  // Demand control (gateway/limit, issue 7): refused before any subgraph is called.
+  maxRootFields: int('MAX_ROOT_FIELDS', 'Most root fields (distinct response names) an operation may select.', 20, { min: 1, max: 10_000 }),
+  maxTokens: int('MAX_TOKENS', 'Most lexical tokens a document may have; the parser stops there (MAX_TOKENS_EXCEEDED).', 5000, { min: 1, max: 10_000_000 }),
+  defaultListSize: int('DEFAULT_LIST_SIZE', 'Size the cost estimate assumes for a list no `first`-like argument nor @listSize sizes.', 20, { min: 1, max: 1_000_000 }),
+  maxCostAnonymous: int('MAX_COST_ANONYMOUS', 'Highest estimated cost of one operation for a caller without credentials (COST_LIMIT_EXCEEDED above).', 1_000_000, { min: 1 }),
+  maxCostCitizen: int('MAX_COST_CITIZEN', 'Highest estimated cost of one operation for a citizen.', 1_000_000, { min: 1 }),
+  maxCostPartner: int('MAX_COST_PARTNER', 'Highest estimated cost of one operation for a partner (API key).', 2_000_000, { min: 1 }),
+  maxCostAgent: int('MAX_COST_AGENT', 'Highest estimated cost of one operation for an agent.', 2_000_000, { min: 1 }),
+  maxCostOperator: int('MAX_COST_OPERATOR', 'Highest estimated cost of one operation for an operator.', 10_000_000, { min: 1 }),
+  maxResponseBytes: int('MAX_RESPONSE_BYTES', 'Largest answer (data as JSON) one operation may return; larger is replaced by RESPONSE_TOO_LARGE.', 10_000_000, { min: 1 }),
+  maxSubgraphResponseBytes: int(
+    'MAX_SUBGRAPH_RESPONSE_BYTES',
+    'Largest body the gateway reads from one subgraph fetch, counted while it streams in; past it the fetch is aborted and its fields are null with RESPONSE_TOO_LARGE.',
+    10_000_000,
+    { min: 1 },
+  ),
+  introspection: oneOf(
+    'INTROSPECTION',
+    'Whether schema introspection is allowed: on, off, or auto (on in development, off in production). When off, a caller with the scope `introspection` may still introspect.',
+    ['on', 'off', 'auto'],
+    'auto',
+  ),
   redisUrl: optionalUrl('REDIS_URL', 'Redis shared by gateway replicas. Unset: in-process state (one process only).', ['redis:', 'rediss:']),
   authSecret,
+  // Identities from the region's identity provider (gateway/authenticate/jwks.ts).
+  jwksUrl: optionalUrl('JWKS_URL', 'URL of the JSON Web Key Set that verifies user and agent JWTs (RS256/ES256); fetched, cached and refreshed when a token names an unknown key.', ['http:', 'https:']),
+  jwksPath: str('JWKS_PATH', 'JSON Web Key Set file that verifies user and agent JWTs (RS256/ES256), re-read when it changes; used when JWKS_URL is unset. Unset: no JWKS.', ''),
+  jwtIssuer: str('JWT_ISSUER', 'Issuer (iss) every JWKS-verified token must carry; required when JWKS_URL or JWKS_PATH is set.', ''),
+  jwtAudience: str('JWT_AUDIENCE', 'Audience (aud) every JWKS-verified token must carry; required when JWKS_URL or JWKS_PATH is set.', ''),
+  jwtClockSkewS: int('JWT_CLOCK_SKEW_S', 'Clock skew tolerated on exp/nbf/iat of bearer tokens, in seconds.', 30, { min: 0, max: 600 }),
+  apiKeysPath: str('API_KEYS_PATH', 'JSON file of the partners\' API keys (hashed) when REDIS_URL is unset; shared by `npm run keys` and the gateway, re-read on change.', '.passerelle/api-keys.json'),
+  // Protection at the edge (gateway/plugins/useRateLimit.ts, useCsrfPrevention.ts, useCors.ts, receive/documents.ts).
+  rateLimitWindowS: int('RATE_LIMIT_WINDOW_S', 'Length in seconds of the sliding rate-limit window (per API key, per user, per IP for anonymous callers).', 60, { min: 1, max: 86_400 }),
+  rateLimitAnonymous: int('RATE_LIMIT_ANONYMOUS', 'Requests an anonymous caller (per IP address) may make per window; 0 = no limit.', 300, { min: 0 }),
+  rateLimitCitizen: int('RATE_LIMIT_CITIZEN', 'Requests a citizen may make per window; 0 = no limit.', 300, { min: 0 }),
+  rateLimitPartner: int('RATE_LIMIT_PARTNER', "Requests a partner API key may make per window, unless the key has its own rate; 0 = no limit.", 600, { min: 0 }),
+  rateLimitAgent: int('RATE_LIMIT_AGENT', 'Requests an agent may make per window; 0 = no limit.', 1200, { min: 0 }),
+  rateLimitOperator: int('RATE_LIMIT_OPERATOR', 'Requests an operator may make per window; 0 = no limit.', 0, { min: 0 }),
+  dailyQuotaPartner: int('DAILY_QUOTA_PARTNER', "Requests a partner API key may make per UTC day, unless the key has its own quota; 0 = no quota.", 50_000, { min: 0 }),
+  maxSubscriptionsPerSocket: int('MAX_SUBSCRIPTIONS_PER_SOCKET', 'Subscriptions one graphql-ws connection may have open at once; one more gets TOO_MANY_SUBSCRIPTIONS.', 50, { min: 1, max: 100_000 }),
+  maxSubscriptionsPerPrincipal: int(
+    'MAX_SUBSCRIPTIONS_PER_PRINCIPAL',
+    'Subscriptions one caller (user, API key, or IP address for anonymous callers) may have open at once on one gateway replica, over all its sockets and SSE streams; one more gets TOO_MANY_SUBSCRIPTIONS.',
+    200,
+    { min: 1, max: 1_000_000 },
+  ),
+  maxSocketsPerPrincipal: int('MAX_SOCKETS_PER_PRINCIPAL', 'graphql-ws connections one caller may have open at once on one gateway replica; one more is closed with 4029.', 20, { min: 1, max: 100_000 }),
+  corsOrigins: originList(
+    'CORS_ORIGINS',
+    'Comma-separated origins (e.g. "https://portail.example.fr") whose web pages may call the gateway from a browser. Empty: no cross-origin browser access, except http://localhost / 127.0.0.1 / [::1] pages outside production.',
+  ),
+  trustedDocumentsPath: str(
+    'TRUSTED_DOCUMENTS_PATH',
+    'Persisted-query manifest (Apollo format: operations with id = sha256 of body) from which hash-only requests are resolved, e.g. those of API keys restricted to trusted documents. Unset: no manifest.',
+    '',
+  ),
+  apqCacheSize: int('APQ_CACHE_SIZE', 'Automatic persisted queries kept in process when REDIS_URL is unset (least recently used dropped first).', 1000, { min: 0, max: 1_000_000 }),
+  apqTtlS: int('APQ_TTL_S', 'How long an automatic persisted query is kept in Redis, in seconds.', 86_400, { min: 1, max: 31_536_000 }),
   subscriberQueueSize: int('SUBSCRIBER_QUEUE_SIZE', 'Events a subscriber may have waiting to be sent; past it the subscriber is closed (resume from its cursor).', 1000, { min: 1, max: 1_000_000 }),
 } satisfies Spec;

@@ -18,7 +18,10 @@ export interface Variable<T> {
   readonly description: string;
   /** Default as the README shows it ('' when unset means "off" or "embedded"). */
   readonly defaultText: string;
-  parse(raw: string | undefined): T;
+  /** `env` is the whole environment being read, for rules that depend on NODE_ENV (see `secret`). */
+  parse(raw: string | undefined, env?: Env): T;
+  /** A warning to print at start-up for this value (e.g. a development secret in use), if any. */
+  warning?(raw: string | undefined, env: Env): string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -167,6 +170,85 @@ export function urlMap(name: string, description: string): Variable<Record<strin
   };
 }
 
+/**
+ * Comma-separated web origins (`scheme://host[:port]`, no path), as browsers send them in `Origin`.
+ * Each is normalised the way browsers write it (lower case, default port dropped); `*` is refused:
+ * an allow-list that allows everything is not one.
+ */
+export function originList(name: string, description: string): Variable<string[]> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') return [];
+      return raw.split(',').map((entry) => {
+        const value = entry.trim();
+        let origin: URL;
+        try {
+          origin = new URL(value);
+        } catch {
+          fail(name, raw, `comma-separated origins such as https://portail.example.fr ("${value}" is not one)`);
+        }
+        if (!['http:', 'https:'].includes(origin.protocol) || origin.origin !== value.toLowerCase().replace(/\/$/, '').replace(/:(80|443)$/, '')) {
+          fail(name, raw, `comma-separated origins (scheme://host[:port], no path) ("${value}" is not one)`);
+        }
+        return origin.origin;
+      });
+    },
+  };
+}
+
+/** Whether `env` asks for production (NODE_ENV=production); development and test are treated alike. */
+export function isProduction(env: Env): boolean {
+  return env.NODE_ENV === 'production';
+}
+
+/** Shortest secret accepted, in characters: an HS256 key should carry at least 256 bits. */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * A shared secret (HMAC key). One rule for every process that reads one:
+ * - unset: the documented development default, with a start-up warning — and REFUSED in production;
+ * - set but empty, or shorter than MIN_SECRET_LENGTH characters: refused in every mode;
+ * - equal to the development default in production: refused.
+ * Refusals are ConfigErrors naming the variable and why.
+ */
+export function secret(name: string, description: string, developmentDefault: string): Variable<string> {
+  return {
+    name,
+    description,
+    defaultText: developmentDefault,
+    parse(raw, env = {}) {
+      const production = isProduction(env);
+      if (raw === undefined) {
+        if (production) throw new ConfigError(`${name} is not set: production (NODE_ENV=production) needs a secret of its own, of at least ${MIN_SECRET_LENGTH} characters.`);
+        return developmentDefault;
+      }
+      // The value itself never appears in the message: it is a secret, even when it is a bad one.
+      if (raw === '') throw new ConfigError(`${name} is set but empty: unset it in development, or give it at least ${MIN_SECRET_LENGTH} characters.`);
+      if (raw.length < MIN_SECRET_LENGTH) throw new ConfigError(`${name} is too short (${raw.length} characters): a secret needs at least ${MIN_SECRET_LENGTH}.`);
+      if (production && raw === developmentDefault) {
+        throw new ConfigError(`${name} is the documented development default, which anyone can read: production (NODE_ENV=production) needs a secret of its own.`);
+      }
+      return raw;
+    },
+    warning(raw, env) {
+      if (raw !== undefined && raw !== developmentDefault) return undefined;
+      const mode = env.NODE_ENV || 'development';
+      return `${name} is the development default: this process runs in ${mode} mode with development secrets, which anyone can read; never expose it.`;
+    },
+  };
+}
+
+/** The start-up warnings of a spec's values (development secrets in use…), to log once the process runs. */
+export function configWarnings(spec: Spec, env: Env = process.env): string[] {
+  return Object.values(spec).flatMap((variable) => {
+    const warning = variable.warning?.(env[variable.name], env);
+    return warning ? [warning] : [];
+  });
+}
+
 export type Spec = Record<string, Variable<unknown>>;
 export type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Variable<infer T> ? T : never };
 
@@ -176,7 +258,7 @@ export function readEnv<S extends Spec>(spec: S, env: Env = process.env): Parsed
   const problems: string[] = [];
   for (const [key, variable] of Object.entries(spec)) {
     try {
-      out[key] = variable.parse(env[variable.name]);
+      out[key] = variable.parse(env[variable.name], env);
     } catch (error) {
       problems.push((error as Error).message);
     }

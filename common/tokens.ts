@@ -1,33 +1,29 @@
 /**
- * Bearer tokens, as every Passerelle process reads them: HS256 JWTs signed with AUTH_SECRET. The
- * gateway verifies them to know who calls and forwards the `authorization` header unchanged; each
- * subgraph verifies the same token to decide what the caller may do. A request without a token is
- * anonymous; one WITH a token that does not verify is refused (UNAUTHENTICATED) rather than
- * downgraded to anonymous, so a client with a broken or expired token learns it at once.
+ * Passerelle's own bearer tokens: HS256 JWTs signed with AUTH_SECRET (iss "passerelle"). Two uses:
+ * - tracking tokens, issued by the requests subgraph with each new request: sub `citizen:<reference>`,
+ *   scope `track:<reference>` — follow that one request, nothing else;
+ * - in development only, agents' tokens from `npm run token` (sub `agent:<matricule>`, scope `agent`).
+ * In production the gateway accepts HS256 tokens as tracking tokens only; agents, partners and
+ * operators come from the identity provider's JWKS (gateway/authenticate/jwks.ts) or API keys.
  *
- * Claims (all tokens: `alg: HS256`, `iat`, `exp`):
- * - `sub`   who the token names: `agent:<matricule>`, `citizen:<reference>`, a partner's id…
- * - `scope` space-separated permissions, e.g. `agent`, `track:<reference>`.
- * - `kind`  `agent`, `user` or `api-key` (default `user`).
+ * Claims (all tokens: `alg: HS256`, `iss`, `iat`, `exp` — a token without `exp` is refused):
+ * - `sub`   who the token names;
+ * - `scope` space-separated permissions, e.g. `agent`, `track:<reference>`;
+ * - `kind`  `agent`, `citizen` or `user`.
  */
-import { SignJWT, errors, jwtVerify } from 'jose';
+import { SignJWT, errors, jwtVerify, type JWTPayload } from 'jose';
 import { passerelleError } from './errors.ts';
 
-export const TOKEN_KINDS = ['api-key', 'user', 'agent'] as const;
+/** The issuer of the tokens Passerelle signs itself. */
+export const PASSERELLE_ISSUER = 'passerelle';
+
+export const TOKEN_KINDS = ['user', 'citizen', 'agent', 'operator'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 export interface TokenClaims {
   sub: string;
   scope: string;
   kind: TokenKind;
-}
-
-/** What a verified token says. */
-export interface VerifiedToken {
-  subject: string;
-  kind: TokenKind;
-  scopes: string[];
-  expiresAt: Date | null;
 }
 
 export interface SignedToken {
@@ -42,10 +38,13 @@ export function tokenKey(secret: string): Uint8Array {
 
 /**
  * The token of an `authorization` header value; `undefined` without one. A header in another
- * scheme is refused: silently ignoring it would make the caller anonymous.
+ * scheme, or of another type than a string, is refused: silently ignoring it would make the caller
+ * anonymous.
  */
-export function bearerTokenOf(authorization: string | undefined | null): string | undefined {
-  if (authorization == null || authorization.trim() === '') return undefined;
+export function bearerTokenOf(authorization: unknown): string | undefined {
+  if (authorization === undefined || authorization === null) return undefined;
+  if (typeof authorization !== 'string') throw passerelleError('UNAUTHENTICATED', 'The authorization must be a string "Bearer <token>".');
+  if (authorization.trim() === '') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) throw passerelleError('UNAUTHENTICATED', 'The authorization header must be "Bearer <token>".');
   return match[1];
@@ -61,6 +60,7 @@ export async function signToken(key: Uint8Array, claims: TokenClaims, issuedAt: 
   const exp = iat + ttlSeconds;
   const token = await new SignJWT({ scope: claims.scope, kind: claims.kind })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(PASSERELLE_ISSUER)
     .setSubject(claims.sub)
     .setIssuedAt(iat)
     .setExpirationTime(exp)
@@ -68,20 +68,30 @@ export async function signToken(key: Uint8Array, claims: TokenClaims, issuedAt: 
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
-/** Verifies a token; UNAUTHENTICATED when it is expired, forged, of another algorithm or names no one. */
-export async function verifyToken(key: Uint8Array, token: string): Promise<VerifiedToken> {
-  let payload;
+/**
+ * Verifies one of Passerelle's own tokens: UNAUTHENTICATED when it is expired, has no `exp`, is
+ * forged, of another algorithm or issuer, or names no one. Tokens issued before `iss` was added
+ * carry none and are still accepted; one that names another issuer is not.
+ */
+export async function verifyPasserelleToken(key: Uint8Array, token: string, clockToleranceS = 30): Promise<JWTPayload & { sub: string; exp: number }> {
+  let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
+    ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'], clockTolerance: clockToleranceS }));
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw passerelleError('UNAUTHENTICATED', 'The bearer token has expired.');
+    if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp') {
+      throw passerelleError('UNAUTHENTICATED', 'The bearer token has no expiry (exp): it is refused.');
+    }
     throw passerelleError('UNAUTHENTICATED', 'The bearer token is invalid.');
   }
+  if (payload.iss !== undefined && payload.iss !== PASSERELLE_ISSUER) throw passerelleError('UNAUTHENTICATED', 'The bearer token is from another issuer.');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw passerelleError('UNAUTHENTICATED', 'The bearer token names no subject (sub).');
-  return {
-    subject: payload.sub,
-    kind: TOKEN_KINDS.find((kind) => kind === payload.kind) ?? 'user',
-    scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope !== '') : [],
-    expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null,
-  };
+  return payload as JWTPayload & { sub: string; exp: number };
+}
+
+/** The scopes of a `scope` (space-separated) or `scp` (array) claim. */
+export function scopesOf(payload: JWTPayload): string[] {
+  if (typeof payload.scope === 'string') return payload.scope.split(' ').filter((scope) => scope !== '');
+  if (Array.isArray(payload.scp)) return payload.scp.filter((scope): scope is string => typeof scope === 'string' && scope !== '');
+  return [];
 }

@@ -12,29 +12,76 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
 import type { Parsed } from '../common/env.ts';
 import type { gatewayEnv } from '../common/config.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Running } from '../common/service.ts';
-import { buildPipeline, type GatewayPlugin } from './pipeline.ts';
-import { OperationPlanner, fileSupergraph, urlSupergraph } from './plan/index.ts';
+import { IDENTITY_HEADER, createIdentitySigner } from '../common/identity.ts';
+import { ANONYMOUS, buildPipeline, type GatewayPlugin } from './pipeline.ts';
+import { OperationPlanner, fileSupergraph, urlSupergraph, withOperationHooks } from './plan/index.ts';
 import { SubgraphDataSource, createPlanRunner, createSubgraphAgent } from './execute/index.ts';
 import { createErrorShaper } from './shape/index.ts';
-import { createHttpHandler, refuseSubscriptionsOverHttp, type GatewayContext } from './receive/index.ts';
-import { SharedSubscriptions, createGraphQLWsTransport, createSseHandler, createStreamCore, type SubscriptionCounts } from './stream/index.ts';
-import { useAliasLimit, useAuthentication, useDepthLimit, useIntrospection, useSubgraphTimeout } from './plugins/index.ts';
+import { createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
+import { SharedSubscriptions, SubscriptionCaps, createGraphQLWsTransport, createSseHandler, createStreamCore, type SubscriptionCounts } from './stream/index.ts';
+import { CSRF_PREVENTION_HEADERS, useCors, useCsrfPrevention, useRateLimit } from './plugins/index.ts';
+import { authenticationFromConfig, useAliasLimit, useAuthentication, useDepthLimit, useIntrospection, useSubgraphTimeout } from './plugins/index.ts';
+import { useCostLimit, useResponseLimit, useRootFieldLimit, useTokenLimit } from './plugins/index.ts';
+import { useAuthorization } from './plugins/index.ts';
+import { readPolicies } from './authorize/index.ts';
+import { createEventLoopMonitor } from './receive/event-loop.ts';
 
 export type GatewayConfig = Parsed<typeof gatewayEnv>;
 
 /** The features this gateway runs, in order. Adding one is adding a line here. */
-export function defaultPlugins(config: GatewayConfig): GatewayPlugin[] {
+export function defaultPlugins(config: GatewayConfig, served: ServedSupergraph = {}): GatewayPlugin[] {
   return [
-    useAuthentication({ secret: config.authSecret }),
+    useCors({ origins: config.corsOrigins, nodeEnv: config.nodeEnv }),
+    useCsrfPrevention(),
+    useAuthentication(authenticationFromConfig(config)),
+    // First of the per-operation hooks: the limits after it measure what actually runs.
+    useAuthorization({ policies: readPolicies(config.policiesPath), supergraph: () => served.supergraph?.() }),
+    useRateLimit(rateLimits(config)),
+    useIntrospection({ mode: config.introspection, nodeEnv: config.nodeEnv }),
     useDepthLimit({ maxDepth: config.maxDepth }),
     useAliasLimit({ maxAliases: config.maxAliases }),
-    useIntrospection({ enabled: config.introspection === 'on' }),
+    useRootFieldLimit({ maxRootFields: config.maxRootFields }),
+    useTokenLimit({ maxTokens: config.maxTokens }),
+    useCostLimit({ limits: costLimits(config), defaultListSize: config.defaultListSize, supergraph: served.supergraph }),
+    useResponseLimit({ maxResponseBytes: config.maxResponseBytes }),
     useSubgraphTimeout({ timeoutMs: config.subgraphTimeoutMs }),
   ];
+}
+
+function rateLimits(config: GatewayConfig) {
+  return {
+    windowS: config.rateLimitWindowS,
+    limits: {
+      anonymous: config.rateLimitAnonymous,
+      citizen: config.rateLimitCitizen,
+      partner: config.rateLimitPartner,
+      agent: config.rateLimitAgent,
+      operator: config.rateLimitOperator,
+    },
+    dailyQuotaPartner: config.dailyQuotaPartner,
+    redisUrl: config.redisUrl,
+  };
+}
+
+/** What plugins may read of the supergraph being served (known once the gateway has started). */
+export interface ServedSupergraph {
+  /** The full supergraph schema, directives kept (the cost directives are read from it). */
+  supergraph?: () => GraphQLSchema | undefined;
+}
+
+function costLimits(config: GatewayConfig) {
+  return {
+    anonymous: config.maxCostAnonymous,
+    citizen: config.maxCostCitizen,
+    partner: config.maxCostPartner,
+    agent: config.maxCostAgent,
+    operator: config.maxCostOperator,
+  };
 }
 
 export interface RunningGateway extends Running {
@@ -43,9 +90,20 @@ export interface RunningGateway extends Running {
   subscriptions(): SubscriptionCounts;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
-  const pipeline = buildPipeline(defaultPlugins(config));
+export interface StartGatewayOptions {
+  /** The features to run instead of `defaultPlugins(config)` (benchmarks compare plugin sets). */
+  plugins?: GatewayPlugin[];
+  /** Plugins run before the features (`plugins` or the defaults), e.g. a test's stand-in authentication. */
+  before?: GatewayPlugin[];
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, options: StartGatewayOptions = {}): Promise<RunningGateway> {
+  // Subscriptions (and operations over graphql-ws/SSE) are planned and run by the gateway itself.
+  const planner = new OperationPlanner();
+  const pipeline = buildPipeline([...(options.before ?? []), ...(options.plugins ?? defaultPlugins(config, { supergraph: () => planner.supergraphSchema }))]);
   const agent = createSubgraphAgent();
+  // Subgraphs answer only the gateway: every fetch and upstream socket carries who calls, signed.
+  const identity = createIdentitySigner(config.gatewaySecret);
   const subgraphs = new Map<string, string>();
   const dataSources = new Map<string, SubgraphDataSource>();
   const onSupergraphError = (error: unknown) => logger.error({ err: error }, 'could not load the new supergraph; keeping the current one');
@@ -58,33 +116,37 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       const target = config.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`Subgraph "${name}" has no URL in the supergraph and none in SUBGRAPH_URLS.`);
       subgraphs.set(name, target);
-      const dataSource = new SubgraphDataSource({ name, url: target, pipeline, agent });
+      const dataSource = new SubgraphDataSource({ name, url: target, pipeline, agent, identity, maxResponseBytes: config.maxSubgraphResponseBytes });
       dataSources.set(name, dataSource);
       return dataSource;
     },
     logger,
   });
-  // Subscriptions (and operations over graphql-ws/SSE) are planned and run by the gateway itself.
-  const planner = new OperationPlanner();
   planner.follow(gateway);
 
   const shapeError = createErrorShaper(pipeline, logger);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: withOperationHooks(gateway, pipeline),
     // Introspection is a plugin's decision (useIntrospection), so it is refused with a catalogue code.
     introspection: true,
     // common/lifecycle.ts owns signals; Apollo's own handler would re-raise SIGTERM and exit 1.
     stopOnTerminationSignals: false,
     validationRules: pipeline.validationRules,
+    parseOptions: pipeline.parseOptions,
     includeStacktraceInErrorResponses: false,
     formatError: shapeError,
-    plugins: [refuseSubscriptionsOverHttp()],
+    plugins: [refuseSubscriptionsOverHttp(), refuseUnresolvedOperations()],
+    // One implementation of each, in the receive stage (receive/documents.ts, useCsrfPrevention):
+    // Apollo's APQ off; its CSRF check kept as a second line, with the same headers.
+    persistedQueries: false,
+    csrfPrevention: { requestHeaders: [...CSRF_PREVENTION_HEADERS] },
     logger,
   });
   await apollo.start();
 
   const subscriptions = new SharedSubscriptions({ queueSize: config.subscriberQueueSize });
   const core = createStreamCore({
+    identity,
     planner,
     runner: createPlanRunner({ dataSources: () => dataSources, logger }),
     subscriptions,
@@ -95,17 +157,27 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     queueSize: config.subscriberQueueSize,
     logger,
   });
-  const webSockets = createGraphQLWsTransport({ core, pipeline, logger, maxPayloadBytes: config.maxBodyBytes });
+  const documents = createDocumentResolver({ manifestPath: config.trustedDocumentsPath, redisUrl: config.redisUrl, cacheSize: config.apqCacheSize, ttlS: config.apqTtlS });
+  const caps = new SubscriptionCaps({
+    perSocket: config.maxSubscriptionsPerSocket,
+    perPrincipal: config.maxSubscriptionsPerPrincipal,
+    socketsPerPrincipal: config.maxSocketsPerPrincipal,
+  });
+  const webSockets = createGraphQLWsTransport({ core, pipeline, logger, maxPayloadBytes: config.maxBodyBytes, caps, documents });
 
+  const eventLoop = createEventLoopMonitor();
   const handle = createHttpHandler({
     apollo,
     pipeline,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     subgraphs: () => subgraphs,
-    probeSubgraph: (url) => probe(url, config.subgraphTimeoutMs),
-    eventStream: createSseHandler({ core }),
+    probeSubgraph: (url) => probe(url, identity(ANONYMOUS), config.subgraphTimeoutMs),
+    eventStream: createSseHandler({ core, caps }),
+    cors: createCorsPolicy({ origins: config.corsOrigins, nodeEnv: config.nodeEnv }),
+    documents,
     subscriptions: () => subscriptions.counts(),
+    eventLoop: eventLoop.read,
   });
   const server = createServer((req, res) => void handle(req, res));
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
@@ -130,15 +202,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       });
       await apollo.stop();
       await agent.close();
+      await pipeline.close();
+      await documents.close();
+      eventLoop.stop();
     },
   };
 }
 
-async function probe(url: string, timeoutMs: number): Promise<boolean> {
+/** `{ __typename }` as an anonymous caller: subgraphs answer only gateway-signed calls, probes included. */
+async function probe(url: string, signedIdentity: string, timeoutMs: number): Promise<boolean> {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: signedIdentity },
       body: JSON.stringify({ query: '{ __typename }' }),
       signal: AbortSignal.timeout(Math.min(timeoutMs, 5_000)),
     });

@@ -21,15 +21,23 @@
  *                                                 throws UNAUTHENTICATED for credentials it refuses.
  *                                                 Runs for HTTP, at graphql-ws `connection_init`, and
  *                                                 when an SSE stream opens.
- * - limit:        `validationRules`             — GraphQL validation rules (gateway/limit).
+ * - limit:        `onAdmit(admission)`          — after authentication, before the document is read: rate
+ *                                                 limits and quotas (may throw RATE_LIMITED, add headers).
+ *                 `validationRules`             — GraphQL validation rules (gateway/limit).
+ * - authorize / limit, per operation:
+ *                 `onOperation(operation)`      — runs once the document is parsed and validated, with the
+ *                                                 principal, before planning, on every path (HTTP, graphql-ws,
+ *                                                 SSE). May refuse (throw a catalogue error), or rewrite the
+ *                                                 document (e.g. remove the fields the caller may not see) and
+ *                                                 shape every result of it (each subscription event included).
  * - execute:      `onSubgraphFetch(fetch)`      — runs before each subgraph fetch; may return an
  *                                                 AbortSignal and a callback run when it settles.
  * - shape:        `onShapeError(error)`         — adjusts each error before it is sent.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { GraphQLFormattedError, ValidationRule } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode, ParseOptions, ValidationRule } from 'graphql';
 
-export const STAGES = ['receive', 'authenticate', 'limit', 'plan', 'execute', 'shape', 'respond'] as const;
+export const STAGES = ['receive', 'authenticate', 'authorize', 'limit', 'plan', 'execute', 'shape', 'respond'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** What the receive stage knows of a request before GraphQL sees it. */
@@ -69,6 +77,8 @@ export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', kind: 'anon
 /** What every execution path (HTTP, graphql-ws, SSE, per-event plan runs) hands to the subgraph fetches. */
 export interface GatewayContext {
   principal: Principal;
+  /** Fires when the client gives up (its HTTP request closes before the answer): in-flight subgraph fetches are aborted. */
+  signal?: AbortSignal;
 }
 
 export interface SubgraphFetch {
@@ -83,22 +93,75 @@ export interface SubgraphFetchHooks {
   done?: (error?: unknown) => void;
 }
 
+/** A request admitted past authentication, before its document is read. */
+export interface Admission {
+  principal: Principal;
+  request: ReceivedRequest;
+  transport: 'http' | 'sse' | 'graphql-ws';
+  /** Adds a header to the HTTP answer (ignored on graphql-ws, where there is none per operation). */
+  setHeader(name: string, value: string): void;
+}
+
+/** An operation parsed and validated against the API schema, about to be planned. */
+export interface ResolvedOperation {
+  /** The document as it stands (after the rewrites of earlier plugins). */
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+  readonly operationName: string | undefined;
+  /** Variables as the client sent them (not coerced). */
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly principal: Principal;
+  readonly schema: GraphQLSchema;
+}
+
+/** What a plugin's `onOperation` may change. */
+export interface OperationRewrite {
+  /** The document to plan and run instead. */
+  document?: DocumentNode;
+  /**
+   * Tells this rewrite apart in plan caches, which are keyed by the query text: required with
+   * `document` (two callers whose rewrites differ must never share a plan).
+   */
+  cacheKey?: string;
+  /** Applied to every result of the operation, each subscription event included. */
+  shapeResult?(result: ExecutionResult): ExecutionResult;
+}
+
+/** The rewrites of every plugin, combined. */
+export interface PreparedRewrite {
+  document: DocumentNode;
+  /** '' when no plugin rewrote the document. */
+  cacheKey: string;
+  shapeResult(result: ExecutionResult): ExecutionResult;
+}
+
 export interface GatewayPlugin {
   readonly name: string;
   onReceive?(request: ReceivedRequest): void;
   onAuthenticate?(request: ReceivedRequest): Principal | undefined | Promise<Principal | undefined>;
+  onAdmit?(admission: Admission): void | Promise<void>;
   readonly validationRules?: readonly ValidationRule[];
+  /** Options of the GraphQL parser (e.g. `maxTokens`), on every path; the smallest `maxTokens` wins. */
+  readonly parseOptions?: ParseOptions;
+  onOperation?(operation: ResolvedOperation): OperationRewrite | void | Promise<OperationRewrite | void>;
   onSubgraphFetch?(fetch: SubgraphFetch): SubgraphFetchHooks | void;
   onShapeError?(error: GraphQLFormattedError): GraphQLFormattedError;
+  /** Releases what the plugin holds (Redis connections, timers) when the gateway stops. */
+  close?(): void | Promise<void>;
 }
 
 /** The plugins' hooks merged per stage, in declaration order. */
 export interface Pipeline {
   receive(request: ReceivedRequest): void;
   authenticate(request: ReceivedRequest): Promise<Principal>;
+  admit(admission: Admission): Promise<void>;
   validationRules: ValidationRule[];
+  parseOptions: ParseOptions;
+  operation(operation: ResolvedOperation): Promise<PreparedRewrite>;
   subgraphFetch(fetch: SubgraphFetch): SubgraphFetchHooks[];
   shapeError(error: GraphQLFormattedError): GraphQLFormattedError;
+  /** Every plugin's `close`, once the gateway has stopped serving. */
+  close(): Promise<void>;
 }
 
 export function buildPipeline(plugins: readonly GatewayPlugin[]): Pipeline {
@@ -113,7 +176,32 @@ export function buildPipeline(plugins: readonly GatewayPlugin[]): Pipeline {
       }
       return ANONYMOUS;
     },
+    async admit(admission) {
+      for (const plugin of plugins) await plugin.onAdmit?.(admission);
+    },
     validationRules: plugins.flatMap((plugin) => plugin.validationRules ?? []),
+    parseOptions: mergeParseOptions(plugins),
+    async operation(resolved) {
+      let current = resolved;
+      const keys: string[] = [];
+      const shapers: ((result: ExecutionResult) => ExecutionResult)[] = [];
+      for (const plugin of plugins) {
+        if (!plugin.onOperation) continue;
+        const rewrite = await plugin.onOperation(current);
+        if (!rewrite) continue;
+        if (rewrite.document && rewrite.document !== current.document) {
+          if (rewrite.cacheKey === undefined) throw new Error(`plugin ${plugin.name} rewrote a document without a cacheKey`);
+          current = { ...current, document: rewrite.document };
+        }
+        if (rewrite.cacheKey) keys.push(`${plugin.name}:${rewrite.cacheKey}`);
+        if (rewrite.shapeResult) shapers.push(rewrite.shapeResult);
+      }
+      return {
+        document: current.document,
+        cacheKey: keys.join('|'),
+        shapeResult: shapers.length === 0 ? identity : (result) => shapers.reduce((shaped, shape) => shape(shaped), result),
+      };
+    },
     subgraphFetch(fetch) {
       const hooks: SubgraphFetchHooks[] = [];
       for (const plugin of plugins) {
@@ -125,5 +213,20 @@ export function buildPipeline(plugins: readonly GatewayPlugin[]): Pipeline {
     shapeError(error) {
       return plugins.reduce((shaped, plugin) => plugin.onShapeError?.(shaped) ?? shaped, error);
     },
+    async close() {
+      await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));
+    },
   };
+}
+
+const identity = <T>(value: T): T => value;
+
+function mergeParseOptions(plugins: readonly GatewayPlugin[]): ParseOptions {
+  const merged: ParseOptions = {};
+  for (const plugin of plugins) {
+    const { maxTokens, ...rest } = plugin.parseOptions ?? {};
+    Object.assign(merged, rest);
+    if (maxTokens !== undefined) merged.maxTokens = Math.min(merged.maxTokens ?? maxTokens, maxTokens);
+  }
+  return merged;
 }

@@ -12,9 +12,13 @@ const system = await startSystem({
   process.exit(1);
 });
 
+const production = process.env.NODE_ENV === 'production';
 console.log(`
-Passerelle is running.
+Passerelle is running${production ? ' in PRODUCTION mode.' : ` in DEVELOPMENT mode: embedded defaults and development
+secrets (AUTH_SECRET, GATEWAY_SECRET), introspection on — fine on this machine, never for real users
+(NODE_ENV=production refuses every such default).`}
   Gateway (GraphQL, HTTP)   ${system.gateway}
+  Subscriptions (graphql-ws) ${system.gateway.replace(/^http/, 'ws')}  (SSE: POST with Accept: text/event-stream)
   Health                    ${system.gateway.replace('/graphql', '/health/subgraphs')}
   Subgraphs                 ${Object.entries(system.subgraphs).map(([n, u]) => `${n} ${u}`).join('\n                            ')}
   Geo API stand-in          ${system.legacy.geoApi}

@@ -2,11 +2,13 @@
  * `npm run token -- --agent AG0001 [--ttl 3600]`: prints an agent's bearer token (JWT HS256 signed
  * with AUTH_SECRET, scope `agent`), for development — to call the workflow mutations by hand:
  *   curl -H "authorization: Bearer $(npm run -s token -- --agent AG0001)" …
- * In production agents get their tokens from the region's identity provider, not from this script.
+ * Development only: in production (NODE_ENV=production) the gateway accepts Passerelle's own
+ * tokens as tracking tokens only, and agents get theirs from the region's identity provider (JWKS),
+ * so this script refuses to run there. AUTH_SECRET follows the same rules as in every process.
  */
 import { parseArgs } from 'node:util';
 import { requestsSubgraphEnv } from '../common/config.ts';
-import { readEnv } from '../common/env.ts';
+import { configWarnings, readEnv } from '../common/env.ts';
 import { agentClaims, signToken, tokenKey } from '../subgraphs/kit/index.ts';
 
 const USAGE = 'usage: npm run token -- --agent <matricule, e.g. AG0001> [--ttl <seconds, default 3600>]';
@@ -27,7 +29,15 @@ if (!/^[A-Za-z0-9]{1,10}$/.test(matricule)) fail(`--agent ${JSON.stringify(matri
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl < 1) fail(`--ttl ${JSON.stringify(values.ttl)} is not a positive number of seconds`);
 
-// Only AUTH_SECRET is read: the secret the gateway and the requests subgraph verify tokens with.
-const { authSecret } = readEnv({ authSecret: requestsSubgraphEnv.authSecret });
+if (process.env.NODE_ENV === 'production') fail('npm run token is for development: in production agents sign in with the identity provider.');
+// Only AUTH_SECRET is read: the secret the gateway verifies Passerelle's own tokens with.
+const spec = { authSecret: requestsSubgraphEnv.authSecret };
+let authSecret: string;
+try {
+  ({ authSecret } = readEnv(spec));
+} catch (error) {
+  fail((error as Error).message);
+}
+for (const warning of configWarnings(spec)) console.error(`warning: ${warning}`);
 const { token } = await signToken(tokenKey(authSecret), agentClaims(matricule), new Date(), ttl);
 console.log(token);

@@ -34,6 +34,8 @@ export interface PlanRun {
   planned: PlannedOperation;
   variables: Record<string, unknown>;
   context: GatewayContext;
+  /** The operation hooks' shaping (pipeline.operation), applied to every result of the run. */
+  shapeResult?: (result: ExecutionResult) => ExecutionResult;
 }
 
 export interface PlanRunner {
@@ -57,9 +59,9 @@ export function createPlanRunner(options: PlanRunnerOptions): PlanRunner {
     return map;
   }
 
-  function execute(plan: QueryPlan, services: ServiceMap, run: PlanRun): Promise<ExecutionResult> {
+  async function execute(plan: QueryPlan, services: ServiceMap, run: PlanRun): Promise<ExecutionResult> {
     const { schemas, operationContext } = run.planned;
-    return executeQueryPlan(
+    const result = await executeQueryPlan(
       plan,
       services,
       requestContext(run, options.logger),
@@ -67,6 +69,7 @@ export function createPlanRunner(options: PlanRunnerOptions): PlanRunner {
       schemas.supergraphSchema,
       schemas.federatedApiSchema,
     );
+    return run.shapeResult ? run.shapeResult(result) : result;
   }
 
   return {

@@ -2,22 +2,33 @@
  * How the gateway talks to one subgraph: Apollo's `RemoteGraphQLDataSource` (so every federation
  * case the stock gateway handles is handled the same way) over a keep-alive undici pool, with the
  * execute-stage hooks of the pipeline (timeouts…) around each fetch, failures turned into
- * catalogue errors that name the subgraph, and the caller's bearer token forwarded on every fetch.
+ * catalogue errors that name the subgraph, and the caller's identity, signed by the gateway
+ * (common/identity.ts), on every fetch — never the caller's own credentials.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, Response, fetch as undiciFetch } from 'undici';
 import { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
-import type { GatewayContext, Pipeline } from '../pipeline.ts';
+import { IDENTITY_HEADER } from '../../common/identity.ts';
+import { ANONYMOUS, type GatewayContext, type Pipeline, type Principal } from '../pipeline.ts';
+import { describeFailure } from './describe-failure.ts';
 
 export interface SubgraphDataSourceOptions {
   name: string;
   url: string;
   pipeline: Pipeline;
   agent: Agent;
+  /** Signs the caller's identity for the subgraph (GATEWAY_SECRET); the subgraph refuses fetches without it. */
+  identity: (principal: Principal) => string;
+  /**
+   * Largest body read from one fetch (MAX_SUBGRAPH_RESPONSE_BYTES), counted while it streams in;
+   * past it the fetch is aborted and its fields are null with RESPONSE_TOO_LARGE naming the
+   * subgraph. Unset: no limit.
+   */
+  maxResponseBytes?: number;
 }
 
 const currentSignal = new AsyncLocalStorage<AbortSignal | undefined>();
@@ -29,27 +40,37 @@ export function createSubgraphAgent(connectionsPerSubgraph = 64): Agent {
 export class SubgraphDataSource extends RemoteGraphQLDataSource {
   private readonly subgraph: string;
   private readonly pipeline: Pipeline;
+  private readonly identity: (principal: Principal) => string;
 
   constructor(options: SubgraphDataSourceOptions) {
     const fetcher: Fetcher = async (url, init) => {
-      const response = await undiciFetch(url, { ...init, dispatcher: options.agent, signal: currentSignal.getStore() });
+      const signal = currentSignal.getStore();
+      let response = await undiciFetch(url, { ...init, dispatcher: options.agent, signal });
+      if (options.maxResponseBytes !== undefined) response = await readAtMost(response, options.maxResponseBytes, options.name);
       // undici's Response implements the Fetch standard that Apollo's Fetcher type describes.
       return response as unknown as Awaited<ReturnType<Fetcher>>;
     };
     super({ url: options.url, fetcher });
     this.subgraph = options.name;
     this.pipeline = options.pipeline;
+    this.identity = options.identity;
   }
 
-  /** Subgraphs make their own authorisation decisions, so they see the caller's credentials. */
+  /**
+   * Subgraphs make their own row-level decisions, so they learn who calls — from the gateway's
+   * signature, not from credentials they would have to trust. Anonymous fetches are signed too.
+   */
   override willSendRequest(options: GraphQLDataSourceProcessOptions): void {
     const { principal } = options.context as Partial<GatewayContext>;
-    if (principal?.token) options.request.http?.headers.set('authorization', `Bearer ${principal.token}`);
+    options.request.http?.headers.set(IDENTITY_HEADER, this.identity(principal ?? ANONYMOUS));
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const hooks = this.pipeline.subgraphFetch({ subgraph: this.subgraph, operationName: options.request.operationName });
     const signals = hooks.flatMap((hook) => (hook.signal ? [hook.signal] : []));
+    // The client gave up: its subgraph work stops too (the subgraph sees the connection close).
+    const clientSignal = (options.context as Partial<GatewayContext>).signal;
+    if (clientSignal) signals.push(clientSignal);
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       const response = await currentSignal.run(signal, () => super.process(options));
@@ -77,7 +98,40 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
       }
       return error;
     }
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    return passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${cause}).`, { subgraph });
+    return passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${describeFailure(error)}).`, { subgraph });
   }
+}
+
+/**
+ * The response with its body read into memory, but never more than `limit` bytes of it: past the
+ * limit the body stream is cancelled (which closes the connection, so the subgraph stops sending)
+ * and the fetch fails with RESPONSE_TOO_LARGE. A declared Content-Length over the limit fails
+ * before anything is read.
+ */
+async function readAtMost(response: Response, limit: number, subgraph: string): Promise<Response> {
+  const tooLarge = () =>
+    passerelleError('RESPONSE_TOO_LARGE', `Subgraph "${subgraph}" answered more than ${limit} bytes; its part of the answer is null.`, {
+      subgraph,
+      limit,
+    });
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return response;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new Response(Buffer.concat(chunks), { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -5,6 +5,8 @@
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
+import type { Principal } from '../pipeline.ts';
+import { authorityKey } from '../authenticate/index.ts';
 import { subscriptionNodeOf, type PlanRun, type PlanRunner } from './plan-runner.ts';
 import { subscribeUpstream } from './upstream-subscription.ts';
 
@@ -30,6 +32,8 @@ export interface SubscriptionSourceOptions {
    * and the stream ends with SUBSCRIBER_TOO_SLOW rather than buffering without bound.
    */
   maxPending: number;
+  /** Signs the subscriber's identity for the subgraph's `connectionParams.identity` (GATEWAY_SECRET). */
+  identity: (principal: Principal) => string;
 }
 
 export function subscriptionSource(options: SubscriptionSourceOptions): StartSubscription {
@@ -56,7 +60,7 @@ export function subscriptionSource(options: SubscriptionSourceOptions): StartSub
       });
     };
 
-    const token = run.context.principal.token;
+    const { principal } = run.context;
     const stopUpstream = subscribeUpstream(
       {
         subgraph,
@@ -64,7 +68,9 @@ export function subscriptionSource(options: SubscriptionSourceOptions): StartSub
         query: primary.operation,
         operationName: primary.operationName,
         variables: pick(run.variables, primary.variableUsages ?? []),
-        authorization: token ? `Bearer ${token}` : undefined,
+        // Signed when the socket connects (a shared socket may open long after this subscriber's first fetch).
+        identity: () => options.identity(principal),
+        authority: authorityKey(principal),
         timeoutMs: options.timeoutMs,
       },
       {

@@ -6,9 +6,10 @@
  * since graphql-ws carries any number of operations per connection. One socket per subscription
  * would cost, for 10,000 clients each following a different request, 10,000 more sockets in the
  * gateway (past the usual file-descriptor limit once the clients' own are counted), as many
- * `connection_init` token checks in the subgraph and keep-alive pings by the thousand. Credentials
- * never mix: a socket carries one caller's `authorization` in its `connectionParams`, so callers
- * with different tokens get different sockets. A socket closes when its last subscription ends.
+ * `connection_init` identity checks in the subgraph and keep-alive pings by the thousand. Callers
+ * never mix: a socket carries one caller's gateway-signed identity in `connectionParams.identity`,
+ * so callers of different authority (kind, id, scopes) get different sockets; the caller's own
+ * credentials never leave the gateway. A socket closes when its last subscription ends.
  *
  * Nothing is retried: a client resumes from its cursor, so a failed upstream simply ends the stream
  * with an error naming the subgraph — every stream on that socket, when the socket itself fails.
@@ -17,6 +18,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { passerelleError, type ErrorCode } from '../../common/errors.ts';
+import { describeFailure } from './describe-failure.ts';
 
 export interface UpstreamSubscriptionOptions {
   subgraph: string;
@@ -25,8 +27,10 @@ export interface UpstreamSubscriptionOptions {
   query: string;
   operationName: string | undefined;
   variables: Record<string, unknown>;
-  /** Forwarded as `connectionParams.authorization` (e.g. "Bearer …"). */
-  authorization: string | undefined;
+  /** The caller's gateway-signed identity, sent as `connectionParams.identity` each time the socket connects. */
+  identity: () => string;
+  /** Who may share the socket: subscriptions with the same authority key (gateway/authenticate `authorityKey`). */
+  authority: string;
   /** Longest wait for the subgraph to acknowledge the connection, and for a pong to a ping. */
   timeoutMs: number;
   /** How often the gateway pings the subgraph to notice a dead connection. Default 10,000. */
@@ -50,7 +54,7 @@ interface SharedConnection {
 }
 
 /**
- * Process-wide, keyed by URL and credentials: only subscriptions that could share a socket meet
+ * Process-wide, keyed by URL and caller authority: only subscriptions that could share a socket meet
  * here, whichever gateway instance opened them, and each one releases its share when it ends, so
  * there is nothing else to close.
  */
@@ -63,7 +67,7 @@ export function upstreamConnectionCount(): number {
 
 /** The shared connection for these options (opened lazily by its first subscription), and how to give it back. */
 function acquire(options: UpstreamSubscriptionOptions): { client: Client; release: () => void } {
-  const key = JSON.stringify([options.url, options.authorization ?? null]);
+  const key = JSON.stringify([options.url, options.authority]);
   let connection = connections.get(key);
   if (!connection) {
     connection = { client: openClient(options, () => connections.get(key) === connection && connections.delete(key)), users: 0 };
@@ -91,7 +95,7 @@ function openClient(options: UpstreamSubscriptionOptions, onClosed: () => void):
   const client = createClient({
     url: options.url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
-    connectionParams: options.authorization ? { authorization: options.authorization } : {},
+    connectionParams: () => ({ identity: options.identity() }),
     lazy: true,
     lazyCloseTimeout: 0,
     retryAttempts: 0,
@@ -166,8 +170,7 @@ function upstreamErrors(subgraph: string, error: unknown): GraphQLError[] {
     const why = error.reason ? `: ${error.reason}` : '';
     return [passerelleError(code, `Subgraph "${subgraph}" closed the subscription (${error.code}${why}).`, { subgraph, closeCode: error.code })];
   }
-  const detail = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
-  return [passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${detail}).`, { subgraph })];
+  return [passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${describeFailure(error)}).`, { subgraph })];
 }
 
 function isCloseEvent(value: unknown): value is { code: number; reason: string } {

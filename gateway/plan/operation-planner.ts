@@ -6,10 +6,21 @@
  */
 import { createHash } from 'node:crypto';
 import { buildOperationContext } from '@apollo/gateway';
-import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
+import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { DocumentNode, GraphQLSchema, OperationTypeNode } from 'graphql';
+import { ENFORCED_SECURITY_FEATURES } from './security-features.ts';
+
+/**
+ * What the planner accepts: federation-internals' defaults plus the security features the gateway
+ * enforces itself (gateway/authorize), in case a supergraph arrives with their `for: SECURITY`
+ * purpose still on (the supergraph sources remove it for @apollo/gateway: security-features.ts).
+ */
+const SUPPORTED_FEATURES = new Set<string>([
+  ...DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES,
+  ...ENFORCED_SECURITY_FEATURES.map((base) => `${base}/v0.1`),
+]);
 
 export type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -57,7 +68,7 @@ export class OperationPlanner {
    */
   follow(gateway: GatewayInterface): () => void {
     return gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-      const supergraph = Supergraph.build(coreSupergraphSdl);
+      const supergraph = Supergraph.build(coreSupergraphSdl, { supportedFeatures: SUPPORTED_FEATURES });
       this.schemas = {
         apiSchema,
         federatedApiSchema: supergraph.apiSchema(),
@@ -68,16 +79,25 @@ export class OperationPlanner {
     });
   }
 
+  /** The current supergraph schema (join and cost directives kept); undefined until the first supergraph has loaded. */
+  get supergraphSchema(): GraphQLSchema | undefined {
+    return this.schemas?.supergraphSchema;
+  }
+
   /** The current API schema; undefined until the first supergraph has loaded. */
   get apiSchema(): GraphQLSchema | undefined {
     return this.schemas?.apiSchema;
   }
 
-  /** Plans a validated document. Throws what the planner throws (the caller maps it). */
-  plan(source: string, document: DocumentNode, operationName: string | undefined): PlannedOperation {
+  /**
+   * Plans a validated document. `rewriteKey` names the hooks' rewrite of `source` that `document`
+   * is (pipeline.operation), so that differently rewritten documents never share a plan. Throws what
+   * the planner throws (the caller maps it).
+   */
+  plan(source: string, document: DocumentNode, operationName: string | undefined, rewriteKey = ''): PlannedOperation {
     const schemas = this.schemas;
     if (!schemas) throw new Error('No supergraph loaded yet');
-    const hash = createHash('sha256').update(source).update('\0').update(operationName ?? '').digest('hex');
+    const hash = createHash('sha256').update(source).update('\0').update(operationName ?? '').update('\0').update(rewriteKey).digest('hex');
     const cached = this.plans.get(hash);
     if (cached && cached.schemas === schemas) {
       // Re-inserting keeps the Map in least-recently-used order.

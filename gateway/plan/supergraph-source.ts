@@ -1,11 +1,14 @@
 /**
  * Where the supergraph comes from. One interface (Apollo's `SupergraphManager`: `initialize`
  * returns `{ supergraphSdl, cleanup }`), one implementation per source. The gateway never parses
- * the region's schema itself: whatever valid supergraph it is given, it serves.
+ * the region's schema itself: whatever valid supergraph it is given, it serves. Both hand
+ * @apollo/gateway the supergraph without the `for: SECURITY` purpose of the features the authorize
+ * stage enforces (security-features.ts), which it would refuse otherwise.
  */
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import type { SupergraphManager } from '@apollo/gateway';
+import { withoutEnforcedSecurityPurpose } from './security-features.ts';
 
 /**
  * Reads the composed supergraph from a file. With `watch`, a changed file is loaded again and the
@@ -15,7 +18,7 @@ import type { SupergraphManager } from '@apollo/gateway';
 export function fileSupergraph(path: string, options: { watch?: boolean; onError?: (error: unknown) => void } = {}): SupergraphManager {
   return {
     async initialize({ update }) {
-      const supergraphSdl = await readFile(path, 'utf8');
+      const supergraphSdl = withoutEnforcedSecurityPurpose(await readFile(path, 'utf8'));
       let watcher: FSWatcher | undefined;
       if (options.watch) {
         let last = supergraphSdl;
@@ -25,7 +28,7 @@ export function fileSupergraph(path: string, options: { watch?: boolean; onError
               if (next === last) return;
               last = next;
               try {
-                update(next);
+                update(withoutEnforcedSecurityPurpose(next));
               } catch (error) {
                 options.onError?.(error);
               }
@@ -44,7 +47,7 @@ export function urlSupergraph(url: string, options: { pollMs?: number; onError?:
   const load = async () => {
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
     if (!response.ok) throw new Error(`Supergraph at ${url} answered HTTP ${response.status}`);
-    return response.text();
+    return withoutEnforcedSecurityPurpose(await response.text());
   };
   return {
     async initialize({ update }) {

@@ -1,5 +1,13 @@
+export { useAuthorization, type AuthorizationOptions } from './useAuthorization.ts';
 export { useDepthLimit, type DepthLimitOptions } from './useDepthLimit.ts';
 export { useAliasLimit, type AliasLimitOptions } from './useAliasLimit.ts';
-export { useIntrospection, type IntrospectionOptions } from './useIntrospection.ts';
+export { useIntrospection, INTROSPECTION_SCOPE, type IntrospectionOptions } from './useIntrospection.ts';
 export { useSubgraphTimeout, type SubgraphTimeoutOptions } from './useSubgraphTimeout.ts';
-export { useAuthentication, type AuthenticationOptions } from './useAuthentication.ts';
+export { authenticationFromConfig, useAuthentication, type AuthenticationOptions } from './useAuthentication.ts';
+export { useRootFieldLimit, type RootFieldLimitOptions } from './useRootFieldLimit.ts';
+export { useTokenLimit, type TokenLimitOptions } from './useTokenLimit.ts';
+export { useCostLimit, type CostLimitOptions } from './useCostLimit.ts';
+export { useResponseLimit, type ResponseLimitOptions } from './useResponseLimit.ts';
+export { useRateLimit, type RateLimitOptions } from './useRateLimit.ts';
+export { useCsrfPrevention, CSRF_PREVENTION_HEADERS } from './useCsrfPrevention.ts';
+export { useCors, type CorsOptions } from './useCors.ts';

@@ -14,6 +14,10 @@ import type { GatewayContext, Pipeline, ReceivedRequest } from '../pipeline.ts';
 import { sendApolloResponse, sendGraphQLError, sendJson } from '../respond/index.ts';
 import { acceptsEventStream, type EventStreamHandler, type SubscriptionCounts } from '../stream/index.ts';
 import { readBody } from './read-body.ts';
+import type { CorsPolicy } from './cors.ts';
+import { refuseGetMutation } from './http-codes.ts';
+import { settleDocument, type DocumentResolver } from './documents.ts';
+import type { EventLoopDelay } from './event-loop.ts';
 
 export type { GatewayContext };
 
@@ -29,6 +33,12 @@ export interface HttpHandlerOptions {
   eventStream?: EventStreamHandler;
   /** Subscription counts shown on /health. */
   subscriptions?: () => SubscriptionCounts;
+  /** The event loop's delays since the previous read, shown on /health (receive/event-loop.ts). */
+  eventLoop?: () => EventLoopDelay;
+  /** CORS: preflights and Access-Control-* headers (receive/cors.ts); without it, OPTIONS gets METHOD_NOT_ALLOWED. */
+  cors?: CorsPolicy;
+  /** Persisted queries and trusted documents, settled before GraphQL sees the request (receive/documents.ts). */
+  documents?: DocumentResolver;
 }
 
 export function createHttpHandler(options: HttpHandlerOptions) {
@@ -36,6 +46,8 @@ export function createHttpHandler(options: HttpHandlerOptions) {
 
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
+    options.cors?.decorate(req, res);
+    if (method === 'OPTIONS' && options.cors) return options.cors.preflight(req, res);
     if (method !== 'GET' && method !== 'POST') {
       throw passerelleError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed on /graphql; use GET or POST.`);
     }
@@ -57,26 +69,44 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       }
     }
     const principal = await pipeline.authenticate(received);
-    if (options.eventStream && (url.pathname === '/graphql/stream' || acceptsEventStream(req.headers.accept))) {
-      return options.eventStream({ method, url, body, principal, res });
+    const eventStream = options.eventStream && (url.pathname === '/graphql/stream' || acceptsEventStream(req.headers.accept));
+    // Headers set here (e.g. RateLimit-*) stay on the answer, refused or not: writeHead merges them.
+    await pipeline.admit({ principal, request: received, transport: eventStream ? 'sse' : 'http', setHeader: (name, value) => res.setHeader(name, value) });
+    // The full text from here on (a persisted query's hash resolved), so authorisation and cost see it.
+    const settled = options.documents ? await settleDocument(options.documents, { method, url, body }, principal) : { url, body };
+    refuseGetMutation(method, settled.url);
+    if (eventStream && options.eventStream) {
+      return options.eventStream({ method, url: settled.url, body: settled.body, principal, res });
     }
 
     const headers = headerMapOf(req);
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method, headers, search: url.search, body },
-      context: async () => ({ principal }),
-    });
-    await sendApolloResponse(res, response);
+    // A client that gives up (timeout, disconnect) cancels its subgraph fetches (subgraph-data-source.ts).
+    const gaveUp = new AbortController();
+    const onClose = () => {
+      if (!res.writableEnded) gaveUp.abort(new Error('the client closed its request'));
+    };
+    res.once('close', onClose);
+    try {
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: settled.url.search, body: settled.body },
+        context: async () => ({ principal, signal: gaveUp.signal }),
+      });
+      await sendApolloResponse(res, response);
+    } finally {
+      res.off('close', onClose);
+    }
   }
 
   async function health(res: ServerResponse, deep: boolean): Promise<void> {
     const subgraphs = options.subgraphs();
     if (!deep) {
       const subscriptions = options.subscriptions?.();
+      const eventLoop = options.eventLoop?.();
       sendJson(res, subgraphs.size > 0 ? 200 : 503, {
         status: subgraphs.size > 0 ? 'ok' : 'starting',
         subgraphs: subgraphs.size,
         ...(subscriptions ? { subscriptions } : {}),
+        ...(eventLoop ? { eventLoop } : {}),
       });
       return;
     }

@@ -11,11 +11,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { GraphQLError } from 'graphql';
 import { httpStatusOf, passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { whenCredentialsExpire } from '../authenticate/index.ts';
+import { headersWithConnectionParams, whenCredentialsExpire } from '../authenticate/index.ts';
 import type { Pipeline, Principal, ReceivedRequest } from '../pipeline.ts';
-import { CloseCode, TERMINATIONS, type Termination } from './protocol.ts';
+import { callerKey } from '../limit/index.ts';
+import { CloseCode, TERMINATIONS, TOO_MANY_CONNECTIONS, type Termination } from './protocol.ts';
+import type { Release, SocketSlots, SubscriptionCaps } from './subscription-caps.ts';
+import type { DocumentResolver } from '../receive/documents.ts';
 import { PreparedOperation, type StreamCore } from './operations.ts';
 import { EventPump, type EventSocket } from './event-pump.ts';
 
@@ -31,6 +35,13 @@ export interface GraphQLWsOptions {
   connectionInitWaitTimeoutMs?: number;
   /** Server pings every so often; a client that does not pong is dropped (default 12,000 ms). */
   keepAliveMs?: number;
+  /**
+   * Caps on connections and subscriptions per caller (subscription-caps.ts): one connection too
+   * many is closed with 4029, one subscription too many gets TOO_MANY_SUBSCRIPTIONS. Default: none.
+   */
+  caps?: SubscriptionCaps;
+  /** Trusted documents (and persisted-query hashes) checked per `subscribe`, as on HTTP (receive/documents.ts). Default: none. */
+  documents?: DocumentResolver;
 }
 
 /** What the gateway keeps per connection, next to graphql-ws's own context. */
@@ -39,6 +50,14 @@ type ConnectionState = {
   cancelExpiry: () => void;
   /** Open subscriptions by graphql-ws id, ended at once when the connection is terminated. */
   streams: Map<string, AsyncIterableIterator<unknown>>;
+  /** Whom the caps and rate limits count (callerKey). */
+  caller: string;
+  /** This connection's subscriptions, for MAX_SUBSCRIPTIONS_PER_SOCKET. */
+  slots: SocketSlots;
+  /** Subscription slots by graphql-ws id, given back when the operation ends. */
+  leases: Map<string, Release>;
+  /** Gives back this connection's slot (MAX_SOCKETS_PER_PRINCIPAL). */
+  releaseSocket: Release;
 };
 /** The socket and upgrade request (graphql-ws's), and our state once the connection is initialised. */
 type Connection = Extra & Partial<ConnectionState>;
@@ -62,9 +81,9 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
       async onConnect(ctx) {
         const { socket, request } = ctx.extra;
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const headers = typeof authorization === 'string' ? { ...request.headers, authorization } : request.headers;
         try {
+          // Credentials in connectionParams (a bearer token or an API key); one of another type is refused.
+          const headers = headersWithConnectionParams(request.headers, ctx.connectionParams);
           ctx.extra.principal = await pipeline.authenticate(received(request, headers));
         } catch (error) {
           const refused = httpStatusOf(codeOf(error)) === 401;
@@ -72,15 +91,45 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
           socket.close(refused ? CloseCode.Unauthorized : CloseCode.Forbidden, closeReason(error, refused));
           return false;
         }
+        ctx.extra.caller = callerKey(ctx.extra.principal, request.socket.remoteAddress);
+        const releaseSocket = options.caps ? options.caps.openSocket(ctx.extra.caller) : () => {};
+        if (!releaseSocket) {
+          socket.close(TOO_MANY_CONNECTIONS.closeCode, TOO_MANY_CONNECTIONS.reason);
+          return false;
+        }
+        ctx.extra.releaseSocket = releaseSocket;
+        ctx.extra.slots = { open: 0 };
+        ctx.extra.leases = new Map();
         ctx.extra.streams = new Map();
         ctx.extra.cancelExpiry = whenCredentialsExpire(ctx.extra.principal, () => terminate(ctx.extra, 'CREDENTIALS_EXPIRED'));
         return true;
       },
-      onSubscribe(ctx, id, payload) {
+      async onSubscribe(ctx, id, payload) {
         const principal = ctx.extra.principal;
         if (!principal) return [passerelleError('UNAUTHENTICATED', 'The connection is not initialised.')];
-        const prepared = core.prepare(payload, principal);
+        const { request } = ctx.extra;
+        try {
+          // Each operation over a socket counts, as an HTTP request does (rate limits, quotas).
+          await pipeline.admit({ principal, request: received(request, request.headers), transport: 'graphql-ws', setHeader: () => {} });
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        let query: string | undefined;
+        try {
+          query = options.documents ? await options.documents.resolve(payload, principal) : payload.query;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const prepared = await core.prepare({ ...payload, query: query ?? '' }, principal);
         if (!prepared.ok) return prepared.errors;
+        if (prepared.operation.kind === 'subscription' && options.caps && ctx.extra.slots && ctx.extra.caller !== undefined) {
+          // Checked and counted in one synchronous step: a burst of subscribes cannot all pass.
+          const lease = options.caps.reserve(ctx.extra.caller, ctx.extra.slots);
+          if (lease instanceof GraphQLError) return [lease];
+          ctx.extra.leases?.set(id, lease);
+        }
         return {
           schema: prepared.operation.schema,
           document: prepared.operation.document,
@@ -107,9 +156,14 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
       // Called however the operation ended: completed upstream, failed, or stopped by the client.
       onComplete(ctx, id) {
         ctx.extra.streams?.delete(id);
+        ctx.extra.leases?.get(id)?.();
+        ctx.extra.leases?.delete(id);
       },
       onClose(ctx) {
         ctx.extra.cancelExpiry?.();
+        ctx.extra.releaseSocket?.();
+        for (const release of ctx.extra.leases?.values() ?? []) release();
+        ctx.extra.leases?.clear();
         for (const stream of ctx.extra.streams?.values() ?? []) void stream.return?.();
       },
     },

@@ -8,3 +8,4 @@ export { createStreamCore, PreparedOperation, type StreamCore, type StreamCoreOp
 export { SharedSubscriptions, type SubscriptionCounts } from './shared-subscriptions.ts';
 export { createGraphQLWsTransport, type GraphQLWsOptions, type GraphQLWsTransport } from './graphql-ws.ts';
 export { createSseHandler, type SseOptions, type EventStreamHandler, type EventStreamRequest } from './sse.ts';
+export { SubscriptionCaps, type SubscriptionCapsOptions } from './subscription-caps.ts';

@@ -22,8 +22,9 @@ import {
 import { passerelleError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { OperationPlanner, PlannedOperation } from '../plan/index.ts';
-import type { Pipeline, Principal } from '../pipeline.ts';
+import type { Pipeline, PreparedRewrite, Principal } from '../pipeline.ts';
 import { subscriptionSource, type PlanRun, type PlanRunner } from '../execute/index.ts';
+import { authorityKey } from '../authenticate/index.ts';
 import type { SharedSubscriptions, SubscriptionCounts } from './shared-subscriptions.ts';
 import type { SubscriberQueue } from './subscriber-queue.ts';
 
@@ -36,6 +37,8 @@ export interface OperationRequest {
 
 export interface StreamCoreOptions {
   planner: OperationPlanner;
+  /** Signs a subscriber's identity for the upstream graphql-ws connection (GATEWAY_SECRET). */
+  identity: (principal: Principal) => string;
   runner: PlanRunner;
   subscriptions: SharedSubscriptions;
   pipeline: Pipeline;
@@ -85,7 +88,8 @@ export class PreparedOperation {
   subscribe(handlers: StreamHandlers): SubscriberQueue<ExecutionResult> {
     const { planned, variables, context } = this.run;
     const key = createHash('sha256')
-      .update(JSON.stringify([planned.hash, stableJson(variables), context.principal.token ?? '']))
+      // Shared only between callers of the same authority (kind, id, scopes): never across callers.
+      .update(JSON.stringify([planned.hash, stableJson(variables), authorityKey(context.principal)]))
       .digest('hex');
     return this.core.subscriptions.subscribe({
       key,
@@ -97,13 +101,14 @@ export class PreparedOperation {
           subgraphUrl: this.core.subgraphUrl,
           timeoutMs: this.core.timeoutMs,
           maxPending: this.core.queueSize,
+          identity: this.core.identity,
         }),
     });
   }
 }
 
 export interface StreamCore {
-  prepare(request: OperationRequest, principal: Principal): Prepared;
+  prepare(request: OperationRequest, principal: Principal): Promise<Prepared>;
   /** A result with its errors shaped like every other gateway answer. */
   shapeResult(result: ExecutionResult): FormattedExecutionResult;
   /**
@@ -130,13 +135,13 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
   const encodeResult = memoisedPerResult((result) => Buffer.from(serialiseResult(result)));
 
   return {
-    prepare(request, principal) {
+    async prepare(request, principal) {
       const schema = planner.apiSchema;
       if (!schema) return refused([passerelleError('SUBGRAPH_UNAVAILABLE', 'The gateway has not loaded its supergraph yet.')]);
       if (typeof request.query !== 'string') return refused([passerelleError('BAD_REQUEST', 'The request has no query string.')]);
       let document: DocumentNode;
       try {
-        document = parse(request.query);
+        document = parse(request.query, pipeline.parseOptions);
       } catch (error) {
         const syntax = error instanceof GraphQLError ? error : new GraphQLError(String(error));
         return refused([withCode(syntax, 'GRAPHQL_PARSE_FAILED')]);
@@ -152,14 +157,22 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
       if (coerced.errors) return refused(coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
 
+      let rewrite: PreparedRewrite;
+      try {
+        rewrite = await pipeline.operation({ document, operation, operationName, variables, principal, schema });
+      } catch (error) {
+        if (error instanceof GraphQLError) return refused([error]);
+        throw error;
+      }
+
       let planned: PlannedOperation;
       try {
-        planned = planner.plan(request.query, document, operationName);
+        planned = planner.plan(request.query, rewrite.document, operationName, rewrite.cacheKey);
       } catch (error) {
         options.logger.error({ err: error }, 'could not plan an operation');
         return refused([passerelleError('INTERNAL_SERVER_ERROR')]);
       }
-      const run: PlanRun = { planned, variables, context: { principal } };
+      const run: PlanRun = { planned, variables, context: { principal }, shapeResult: rewrite.shapeResult };
       return { ok: true, operation: new PreparedOperation(schema, document, run, options) };
     },
     shapeResult,

@@ -9,12 +9,15 @@
  * |------|-----------------------------------------------------|---------------------------------------------|
  * | 4008 | Subscriber too slow: its queue of events overflowed | reconnect, resume from the last cursor      |
  * | 4011 | Credentials expired during the connection           | reconnect with a fresh token, resume        |
+ * | 4029 | Too many connections for this caller (per replica)  | reuse one connection; retry once one closed |
  * | 4401 | Unauthenticated: bad or expired token at connect    | get a valid token (graphql-ws's own code)   |
  * | 4403 | Forbidden                                           | do not retry (graphql-ws's own code)        |
  * | 1001 | Going away: the gateway is shutting down            | reconnect (to another replica), resume      |
  *
  * The gateway's own codes (40xx) stay clear of graphql-ws's (44xx, 45xx): 4008 and 4011 echo the
- * WebSocket codes 1008 (policy violation) and 1011 (server condition).
+ * WebSocket codes 1008 (policy violation) and 1011 (server condition); 4029 echoes HTTP 429. A
+ * subscription over the cap (MAX_SUBSCRIPTIONS_PER_SOCKET / _PER_PRINCIPAL) is not a close: that
+ * subscribe alone gets an `error` message with TOO_MANY_SUBSCRIPTIONS (over SSE: HTTP 429).
  *
  * GraphQL over SSE (distinct-connections mode of the graphql-sse protocol: `Accept: text/event-stream`
  * on /graphql or /graphql/stream): events `next` (data: an execution result) and `complete`. A stream
@@ -33,6 +36,7 @@ import { errorCatalogue } from '../../common/errors.ts';
 export const CloseCode = {
   SubscriberTooSlow: 4008,
   CredentialsExpired: 4011,
+  TooManyConnections: 4029,
   Unauthorized: GraphQLWsCloseCode.Unauthorized,
   Forbidden: GraphQLWsCloseCode.Forbidden,
   GoingAway: 1001,
@@ -47,6 +51,12 @@ export const TERMINATIONS: Record<Termination, { closeCode: CloseCode; reason: s
   SUBSCRIBER_TOO_SLOW: { closeCode: CloseCode.SubscriberTooSlow, reason: 'Subscriber too slow: resume from your last cursor' },
   CREDENTIALS_EXPIRED: { closeCode: CloseCode.CredentialsExpired, reason: 'Credentials expired: resume with fresh credentials' },
 };
+
+/** A connection refused at `connection_init` because its caller has MAX_SOCKETS_PER_PRINCIPAL open already. */
+export const TOO_MANY_CONNECTIONS = {
+  closeCode: CloseCode.TooManyConnections,
+  reason: 'Too many connections for this caller: reuse one',
+} as const;
 
 /** The last result an SSE stream ended by the gateway carries. */
 export function terminationResult(termination: Termination): FormattedExecutionResult {

@@ -12,7 +12,9 @@ import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } fro
 import { passerelleError } from '../../common/errors.ts';
 import { whenCredentialsExpire } from '../authenticate/index.ts';
 import type { Principal } from '../pipeline.ts';
+import { callerKey } from '../limit/index.ts';
 import type { OperationRequest, StreamCore } from './operations.ts';
+import type { SubscriptionCaps } from './subscription-caps.ts';
 import { SSE_KEEP_ALIVE, sseMessage, sseNext, terminationResult } from './protocol.ts';
 
 export interface SseOptions {
@@ -24,6 +26,8 @@ export interface SseOptions {
    * before its socket is destroyed (default 30,000 ms, as `ws` waits for a closing handshake).
    */
   lingerMs?: number;
+  /** Caps on subscriptions per caller (subscription-caps.ts), shared with graphql-ws; one over gets HTTP 429 TOO_MANY_SUBSCRIPTIONS. Default: none. */
+  caps?: SubscriptionCaps;
 }
 
 export interface EventStreamRequest {
@@ -43,9 +47,16 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
   const lingerMs = options.lingerMs ?? 30_000;
 
   return async function handleEventStream({ method, url, body, principal, res }) {
-    const prepared = core.prepare(requestOf(method, url, body), principal);
+    const prepared = await core.prepare(requestOf(method, url, body), principal);
     if (prepared.ok && prepared.operation.kind === 'mutation' && method === 'GET') {
       throw passerelleError('METHOD_NOT_ALLOWED', 'Mutations cannot be sent with GET; use POST.');
+    }
+    // A subscription over the caller's cap is refused before the stream opens: HTTP 429.
+    let release = () => {};
+    if (prepared.ok && prepared.operation.kind === 'subscription' && options.caps) {
+      const lease = options.caps.reserve(callerKey(principal, res.socket?.remoteAddress));
+      if (lease instanceof GraphQLError) throw lease;
+      release = lease;
     }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -70,6 +81,7 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
     const finish = (last?: FormattedExecutionResult) => {
       if (finished) return;
       finished = true;
+      release();
       clearInterval(keepAlive);
       cancelExpiry();
       void stream?.return?.();
@@ -111,6 +123,9 @@ function requestOf(method: string, url: URL, body: unknown): OperationRequest {
     };
   }
   if (!isRecord(body) || typeof body.query !== 'string') throw passerelleError('BAD_REQUEST', 'The body must be a JSON object with a "query" string.');
+  // As on the JSON path (Apollo): a wrong type is the client's error, not something to ignore.
+  if (body.operationName != null && typeof body.operationName !== 'string') throw passerelleError('BAD_REQUEST', '"operationName" must be a string if provided.');
+  if (body.variables != null && !isRecord(body.variables)) throw passerelleError('BAD_REQUEST', '"variables" must be a JSON object if provided.');
   return {
     query: body.query,
     operationName: typeof body.operationName === 'string' ? body.operationName : undefined,

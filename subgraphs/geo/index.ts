@@ -3,7 +3,7 @@ import type { geoSubgraphEnv } from '../../common/config.ts';
 import type { Parsed } from '../../common/env.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
-import { serveSubgraph } from '../kit/index.ts';
+import { serveSubgraph, subgraphLimitsOf } from '../kit/index.ts';
 import { createGeoConnector } from './connector.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers, type GeoContext } from './resolvers.ts';
@@ -25,8 +25,10 @@ export async function startGeoSubgraph(config: GeoSubgraphConfig, logger: Logger
     connector,
     resolvers,
     createContext: () => ({ loaders: createLoaders(connector), maxPageSize: config.maxPageSize }),
+    limits: subgraphLimitsOf(config),
     port: config.port,
     host: config.host,
+    gatewaySecret: config.gatewaySecret,
     logger,
   });
 }

@@ -17,6 +17,9 @@ export interface Connection<T> {
 
 export const DEFAULT_PAGE_SIZE = 20;
 
+/** Largest offset a connection cursor may name: the legacy systems' row counts and pages are 32-bit. */
+export const MAX_OFFSET = 2_147_483_647;
+
 export function encodeCursor(offset: number): string {
   return Buffer.from(`o:${offset}`).toString('base64url');
 }
@@ -32,6 +35,9 @@ export function pageWindow(args: PageArgs, maxPageSize: number): { offset: numbe
     const match = /^o:(\d+)$/.exec(decoded);
     if (!match) throw badUserInput('after', 'is not a cursor returned by this field');
     offset = Number(match[1]) + 1;
+    // A well-formed cursor whose offset no legacy system holds would reach it and come back as
+    // LEGACY_ERROR (issue 7): it is the caller's mistake, refused here for every connection.
+    if (offset + first > MAX_OFFSET) throw badUserInput('after', 'is out of range: use a cursor this field returned');
   }
   return { offset, limit: first };
 }

@@ -6,7 +6,9 @@ export { connectionFromArray, pageWindow, toConnection, encodeCursor, DEFAULT_PA
 export { TtlCache } from './cache.ts';
 export {
   AGENT_SCOPE, agentClaims, agentMatricule, callerOf, requireScope, signToken, tokenKey, trackingClaims, verifyToken,
-  type Caller, type SignedToken, type TokenClaims,
+  IDENTITY_HEADER, identityFromConnectionParams, identityKey, verifyIdentity,
+  type Caller, type CallerKind, type SignedToken, type TokenClaims,
 } from './auth.ts';
 export { expectFormat, foldText, COMMUNE_CODE, DEPARTEMENT_CODE, REGION_CODE, UAI, REQUEST_REFERENCE, POSTAL_CODE } from './validate.ts';
 export { passerelleError, badUserInput } from '../../common/errors.ts';
+export { subgraphLimitsOf, DEFAULT_SUBGRAPH_LIMITS, type SubgraphLimits } from './limits.ts';

@@ -14,6 +14,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../../common/logger.ts';
+import { MaxDepthRule } from '../../common/validation/MaxDepthRule.ts';
+import { BodyTooLargeError, DEFAULT_SUBGRAPH_LIMITS, readLimitedBody, subgraphLimitsPlugin, trackRequest, type SubgraphLimits } from './limits.ts';
+import { guardAbandonedBranches } from './abandoned-branches.ts';
+import { IDENTITY_HEADER, identityKey, verifyIdentity, type Caller } from '../../common/identity.ts';
 
 export interface SubgraphOptions<TContext extends BaseContext> {
   /** Subgraph name, as in the supergraph (geo, lycees, requests, insights). */
@@ -21,8 +25,19 @@ export interface SubgraphOptions<TContext extends BaseContext> {
   /** Path of the subgraph's `schema.graphql`. */
   schemaPath: string;
   resolvers: GraphQLResolverMap<TContext>;
-  /** Builds the per-request context: a new set of loaders each time, so caching never leaks across requests. */
-  createContext: (request: { headers: HeaderMap }) => TContext | Promise<TContext>;
+  /**
+   * Builds the per-request context: a new set of loaders each time, so caching never leaks across
+   * requests. `identity` is the caller the gateway vouches for (null: anonymous).
+   */
+  createContext: (request: { headers: HeaderMap; identity: Caller | null; signal?: AbortSignal }) => TContext | Promise<TContext>;
+  /**
+   * GATEWAY_SECRET: every /graphql request must carry an identity the gateway signed with it
+   * (header x-passerelle-identity); without one, or with an expired or tampered one, the answer is
+   * HTTP 401 UNAUTHENTICATED before Apollo runs. /health needs none.
+   */
+  gatewaySecret: string;
+  /** Body size, depth and result-size limits of this subgraph (kit/limits.ts); defaults to DEFAULT_SUBGRAPH_LIMITS. */
+  limits?: SubgraphLimits;
   port: number;
   host: string;
   logger: Logger;
@@ -66,6 +81,9 @@ export function loadTypeDefs(schemaPath: string) {
 
 export async function startSubgraph<TContext extends BaseContext>(options: SubgraphOptions<TContext>): Promise<RunningSubgraph> {
   const { name, logger } = options;
+  const limits = options.limits ?? DEFAULT_SUBGRAPH_LIMITS;
+  // A limit that stops a large answer must not crash the process through graphql-js's dropped promises.
+  guardAbandonedBranches(logger);
   const schema = buildSubgraphSchema({ typeDefs: loadTypeDefs(options.schemaPath), resolvers: options.resolvers as GraphQLResolverMap<unknown> });
   const apollo = new ApolloServer<TContext>({
     schema,
@@ -75,13 +93,20 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // Federated traces are for Apollo's usage reporting, which Passerelle does not use.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), subgraphLimitsPlugin<TContext>(limits)],
+    // A direct caller meets the same linear depth rule as the gateway's callers (kit/limits.ts).
+    validationRules: [MaxDepthRule(limits.maxDepth)],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, logger),
   });
+  // Without the secret every call would be refused with a puzzling 401: say what is missing instead.
+  if (typeof options.gatewaySecret !== 'string' || options.gatewaySecret === '') {
+    throw new Error(`Subgraph "${name}" needs gatewaySecret (GATEWAY_SECRET) to verify the gateway's identities.`);
+  }
   await apollo.start();
+  const gatewayKey = identityKey(options.gatewaySecret);
 
   const server = createServer((req, res) => {
-    handle(apollo, options, req, res).catch((error: unknown) => {
+    handle(apollo, options, limits, gatewayKey, req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'unhandled subgraph error');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
@@ -117,6 +142,8 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
 async function handle<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
   options: SubgraphOptions<TContext>,
+  limits: SubgraphLimits,
+  gatewayKey: Uint8Array,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -129,13 +156,31 @@ async function handle<TContext extends BaseContext>(
     sendJson(res, 404, { error: 'not_found' });
     return;
   }
+  // Only the gateway may call: checked before the body is read, so a direct caller costs nothing.
+  let identity: Caller | null;
+  try {
+    const header = req.headers[IDENTITY_HEADER];
+    identity = await verifyIdentity(gatewayKey, typeof header === 'string' ? header : undefined);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : 'Unauthenticated';
+    sendJson(res, 401, { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] }, { connection: 'close' });
+    req.resume();
+    return;
+  }
 
   const headers = headerMapOf(req);
   let body: unknown;
   if (req.method === 'POST') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    let text: string;
+    try {
+      text = await readLimitedBody(req, limits.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      // The rest of the body is never read: the connection closes after the answer.
+      sendJson(res, 413, { errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: error.limit } }] }, { connection: 'close' });
+      req.destroy();
+      return;
+    }
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
@@ -144,15 +189,32 @@ async function handle<TContext extends BaseContext>(
     }
   }
 
+  // The caller gave up (the gateway aborted its fetch, or a direct caller disconnected): stop resolving.
+  const gaveUp = new AbortController();
+  const onClose = () => {
+    if (!res.writableEnded) gaveUp.abort();
+  };
+  res.once('close', onClose);
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-    context: () => Promise.resolve(options.createContext({ headers })),
+    context: async () => {
+      const context = await options.createContext({ headers, identity, signal: gaveUp.signal });
+      trackRequest(context, gaveUp.signal);
+      return context;
+    },
   });
+  res.off('close', onClose);
+  if (gaveUp.signal.aborted) return;
   await sendApolloResponse(res, response);
 }
 
 /** Keeps catalogue codes; never leaks internals of an unexpected error to the gateway. */
 function formatSubgraphError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  // Apollo files every validation error under GRAPHQL_VALIDATION_FAILED; a limit rule's own code is more precise.
+  const wrapped = (error as { originalError?: { extensions?: Record<string, unknown> } } | undefined)?.originalError?.extensions?.code;
+  if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && typeof wrapped === 'string') {
+    formatted = { ...formatted, extensions: { ...formatted.extensions, code: wrapped } };
+  }
   const code = formatted.extensions?.code;
   if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
     logger.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'resolver error');

@@ -6,7 +6,7 @@ import type { Parsed } from '../../common/env.ts';
 import type { lyceesSubgraphEnv } from '../../common/config.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
-import { serveSubgraph } from '../kit/index.ts';
+import { serveSubgraph, subgraphLimitsOf } from '../kit/index.ts';
 import { createLyceesConnector } from './connector.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers, type LyceesContext } from './resolvers.ts';
@@ -26,8 +26,10 @@ export async function startLyceesSubgraph(config: LyceesSubgraphConfig, logger: 
     connector,
     resolvers,
     createContext: () => ({ loaders: createLoaders(connector), maxPageSize: config.maxPageSize }),
+    limits: subgraphLimitsOf(config),
     port: config.port,
     host: config.host,
+    gatewaySecret: config.gatewaySecret,
     logger,
   });
 }

@@ -3,17 +3,19 @@
  * statistics to `Commune` and `Departement`, and open requests to `Lycee`.
  */
 import { fileURLToPath } from 'node:url';
-import type { HeaderMap } from '@apollo/server';
 import type { requestsSubgraphEnv } from '../../common/config.ts';
 import type { Parsed } from '../../common/env.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
-import { startSubgraph } from '../kit/index.ts';
+import { startSubgraph, subgraphLimitsOf, type Caller } from '../kit/index.ts';
+import { createAuditLog } from './access/audit.ts';
+import { viewerOf } from './access/caller.ts';
+import { Access } from './access/rules.ts';
 import { startChangeCapture } from './capture/index.ts';
 import { GrcConnector } from './connector.ts';
-import { startMigrations } from './migrate.ts';
+import { startMigrations } from './grc/migrate.ts';
 import { createLoaders } from './loaders.ts';
-import { startWorkflow } from './mutations.ts';
+import { startWorkflow } from './workflow/index.ts';
 import { resolvers, type RequestsContext } from './resolvers.ts';
 import { serveSubscriptions, subscriptionResolvers } from './subscriptions.ts';
 
@@ -30,9 +32,12 @@ export async function startRequestsSubgraph(config: RequestsSubgraphConfig, logg
     referenceTtlMs: config.referenceCacheTtlMs,
     logger,
   });
+  // Every mutation and every read of personal data, as JSON lines (access/audit.ts).
+  const audit = createAuditLog(config.auditLogPath, logger);
   // Routing rules are checked here: a bad rules file stops the start-up, not a citizen's request.
-  const workflow = await startWorkflow(config, connector, logger).catch(async (error: unknown) => {
+  const workflow = await startWorkflow(config, connector, audit, logger).catch(async (error: unknown) => {
     await connector.close();
+    await audit.close();
     throw error;
   });
   // Real-time tracking: the journal's capture and the bus (see capture/index.ts).
@@ -46,18 +51,20 @@ export async function startRequestsSubgraph(config: RequestsSubgraphConfig, logg
     timeoutMs: config.upstreamTimeoutMs,
     logger,
   });
-  // One context factory for HTTP requests and subscription events alike.
-  const createContext = ({ headers }: { headers: HeaderMap }): RequestsContext => ({
-    loaders: createLoaders(connector),
-    maxPageSize: config.maxPageSize,
-    workflow: workflow.forRequest(headers.get('authorization')),
-  });
+  // One context factory for HTTP requests and subscription events alike. `identity` is the caller
+  // the gateway vouches for, verified by the kit (HTTP) or at connect (subscriptions.ts).
+  const createContext = ({ identity }: { identity: Caller | null }): RequestsContext => {
+    const loaders = createLoaders(connector);
+    return { loaders, maxPageSize: config.maxPageSize, workflow, access: new Access(viewerOf(identity), connector, audit) };
+  };
   const subgraph = await startSubgraph<RequestsContext>({
     name: 'requests',
     schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
     resolvers: { ...resolvers, ...subscriptionResolvers },
     createContext,
-    onServer: (server, schema) => serveSubscriptions(server, schema, { changes, createContext, logger }),
+    gatewaySecret: config.gatewaySecret,
+    limits: subgraphLimitsOf(config),
+    onServer: (server, schema) => serveSubscriptions(server, schema, { changes, createContext, gatewaySecret: config.gatewaySecret, logger }),
     port: config.port,
     host: config.host,
     logger,
@@ -70,6 +77,7 @@ export async function startRequestsSubgraph(config: RequestsSubgraphConfig, logg
       await changes.close();
       await connector.close();
       await workflow.close();
+      await audit.close();
     },
   };
 }

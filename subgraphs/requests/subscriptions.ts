@@ -1,7 +1,11 @@
 /**
  * Subscriptions of the requests subgraph (`requestUpdated`, `serviceQueue`), served over graphql-ws
- * on the subgraph's own `/graphql` URL, where the gateway opens them for its clients. The caller's
- * token comes in `connectionParams.authorization` ("Bearer …"), as the gateway forwards it.
+ * on the subgraph's own `/graphql` URL, where the gateway opens them for its clients. Who calls is
+ * the gateway-signed identity in `connectionParams.identity`, verified once at connect: a socket
+ * without a valid one is closed with 4401 before any subscription (common/identity.ts). Who may
+ * follow what is the row rules' business (access/rules.ts): `requestUpdated` for the request's
+ * citizen, the agents of its service and operators; `serviceQueue` for that service's agents and
+ * operators; each event's personal fields as for any read.
  *
  * Each event is executed with a fresh context from the subgraph's own `createContext` — fresh
  * DataLoaders, the same caller — rather than one context for the whole subscription: a stream
@@ -10,7 +14,6 @@
  * after that change, with its `cursor`); its other fields resolve as usual, i.e. as they are now.
  */
 import type { Server } from 'node:http';
-import { HeaderMap } from '@apollo/server';
 import {
   GraphQLError, createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLSchema,
 } from 'graphql';
@@ -18,7 +21,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { badUserInput, passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { AGENT_SCOPE, REQUEST_REFERENCE, expectFormat, requireScope } from '../kit/index.ts';
+import { REQUEST_REFERENCE, expectFormat, identityFromConnectionParams, identityKey, type Caller } from '../kit/index.ts';
 import { decodeCursor, encodeCursor, type ChangeCapture, type Cursor, type JournalEntry } from './capture/index.ts';
 import { requestFromSnapshot, type RequestRecord } from './connector.ts';
 import type { RequestsContext } from './resolvers.ts';
@@ -58,25 +61,26 @@ export const subscriptionResolvers = {
     requestUpdated: {
       subscribe: async (_: unknown, args: { reference: string; after?: string | null }, requestContext: RequestsContext) => {
         const context = tracking(requestContext);
-        const caller = await context.workflow.caller();
-        if (caller === null) throw passerelleError('UNAUTHENTICATED', 'requestUpdated needs a bearer token with scope "track:<reference>" or "agent".');
         const reference = expectFormat('reference', args.reference, REQUEST_REFERENCE);
-        if (!caller.scopes.includes(AGENT_SCOPE) && !caller.scopes.includes(`track:${reference}`)) {
-          throw passerelleError('FORBIDDEN', `requestUpdated("${reference}") needs scope "track:${reference}" or "agent".`);
-        }
-        return context.changes.open({ reference }, afterArgument(args.after));
+        const after = afterArgument(args.after);
+        // Only an agent's right depends on the request (its service now).
+        const current = context.access.viewer.role === 'agent' ? await context.loaders.requestByReference.load(reference) : null;
+        await context.access.assertMayFollow(reference, current);
+        return context.changes.open({ reference }, after);
       },
       resolve: trackedRequest,
     },
     serviceQueue: {
       subscribe: async (_: unknown, args: { service: string; after?: string | null }, requestContext: RequestsContext) => {
         const context = tracking(requestContext);
-        requireScope(await context.workflow.caller(), AGENT_SCOPE, 'serviceQueue');
-        const services = await context.loaders.services.load('all');
-        if (!services.some((service) => service.code === args.service)) {
-          throw badUserInput('service', `${JSON.stringify(args.service.slice(0, 40))} is not a service code (see \`services\`)`);
-        }
-        return context.changes.open({ service: args.service }, afterArgument(args.after));
+        const { role } = context.access.viewer;
+        if (role === 'anonymous') throw passerelleError('UNAUTHENTICATED', 'serviceQueue needs an agent\'s credentials (scope "agent").');
+        if (role !== 'agent' && role !== 'operator') throw passerelleError('FORBIDDEN', 'serviceQueue is for agents (scope "agent") and operators.');
+        const after = afterArgument(args.after);
+        const service = (await context.loaders.services.load('all')).find((candidate) => candidate.code === args.service);
+        if (!service) throw badUserInput('service', `${JSON.stringify(args.service.slice(0, 40))} is not a service code (see \`services\`)`);
+        await context.access.assertMayWatchService(service);
+        return context.changes.open({ service: args.service }, after);
       },
       resolve: trackedRequest,
     },
@@ -85,8 +89,10 @@ export const subscriptionResolvers = {
 
 export interface SubscriptionServerOptions {
   changes: ChangeCapture;
-  /** The subgraph's per-request context factory; it gets the connection's `authorization` as a header. */
-  createContext: (request: { headers: HeaderMap }) => RequestsContext | Promise<RequestsContext>;
+  /** The subgraph's per-request context factory; it gets the identity verified at connect. */
+  createContext: (request: { identity: Caller | null }) => RequestsContext | Promise<RequestsContext>;
+  /** GATEWAY_SECRET, to verify `connectionParams.identity`. */
+  gatewaySecret: string;
   logger: Logger;
 }
 
@@ -96,18 +102,28 @@ export interface SubscriptionServerOptions {
  */
 export function serveSubscriptions(server: Server, schema: GraphQLSchema, options: SubscriptionServerOptions): () => Promise<void> {
   const { logger } = options;
-  const contextFor = async (authorization: string | undefined): Promise<TrackingContext> => {
-    const headers = new HeaderMap();
-    if (authorization !== undefined) headers.set('authorization', authorization);
-    const base = await options.createContext({ headers });
-    return { ...base, changes: options.changes, nextEventContext: () => contextFor(authorization) };
+  const key = identityKey(options.gatewaySecret);
+  const contextFor = async (identity: Caller | null): Promise<TrackingContext> => {
+    const base = await options.createContext({ identity });
+    return { ...base, changes: options.changes, nextEventContext: () => contextFor(identity) };
   };
+  /** The caller of each connection, verified once at connect. */
+  const callers = new WeakMap<object, Caller | null>();
   const sockets = new WebSocketServer({ server, path: '/graphql' });
   const served = useServer(
     {
       schema,
-      context: ({ connectionParams }) =>
-        contextFor(typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : undefined),
+      onConnect: async (ctx) => {
+        try {
+          callers.set(ctx, await identityFromConnectionParams(ctx.connectionParams, key));
+          return true;
+        } catch {
+          // 4401 Unauthorized, as graphql-ws clients expect for refused credentials.
+          ctx.extra.socket.close(4401, 'Unauthorized: no valid gateway-signed identity');
+          return false;
+        }
+      },
+      context: (ctx) => contextFor(callers.get(ctx) ?? null),
       subscribe: (args) => subscribeWithFreshContexts(args, logger),
       execute: async (args) => masked(await execute(args), logger),
     },

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, graphql } from '../harness/graphql.ts';
 import { startTestSystem, type TestSystem } from '../harness/system.ts';
+import { agentToken } from '../requests/subscriptions-harness.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
@@ -20,14 +21,17 @@ describe('Bad input', () => {
     ['request(reference: "IDF-26-1")', 'reference'],
     ['departement(code: "A1")', 'code'],
   ])('refuses %s with BAD_USER_INPUT naming the argument', async (field, argument) => {
-    const result = await graphql(system.gateway, `{ x: ${field} { __typename } }`);
+    // As an agent: requests are not public (tests/security/authorization.test.ts), the argument check is the same.
+    const result = await graphql(system.gateway, `{ x: ${field} { __typename } }`, undefined, { headers: { authorization: await agentToken() } });
     expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.body.errors?.[0]?.extensions?.argument).toBe(argument);
     expect(result.body.errors?.[0]?.message).toContain(argument);
   });
 
   it('answers unknown but well-formed identifiers with null', async () => {
-    const result = await graphql(system.gateway, '{ commune(code: "99999") { name } lycee(uai: "0999999Z") { name } request(reference: "IDF-2020-999999") { status } }');
+    const result = await graphql(system.gateway, '{ commune(code: "99999") { name } lycee(uai: "0999999Z") { name } request(reference: "IDF-2020-999999") { status } }', undefined, {
+      headers: { authorization: await agentToken() },
+    });
     expect(result.body).toEqual({ data: { commune: null, lycee: null, request: null } });
   });
 });

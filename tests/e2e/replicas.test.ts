@@ -6,9 +6,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type LaunchedProcess } from '../../scripts/launcher.ts';
-import { graphql } from '../harness/graphql.ts';
 import { startTestSystem, type TestSystem } from '../harness/system.ts';
-import { agentToken, startPrivateRedis, subscribe, waitFor, type PrivateRedis, type Recording } from '../requests/subscriptions-harness.ts';
+import { startPrivateRedis, trackingToken, subscribe, waitFor, type PrivateRedis, type Recording } from '../requests/subscriptions-harness.ts';
 
 const TRACK = /* GraphQL */ `
   subscription Track($reference: String!, $after: String) {
@@ -58,18 +57,16 @@ afterAll(async () => {
 
 describe('Replicas on one Redis', () => {
   it('delivers a change written into the database to a subscriber on either gateway, once', async () => {
-    const open = await graphql<{ requests: { edges: { node: { reference: string } }[] } }>(
-      system.gateway,
-      '{ requests(filter: { status: IN_PROGRESS }, first: 1) { edges { node { reference } } } }',
-    );
-    const reference = open.body.data!.requests.edges[0]!.node.reference;
-    const token = await agentToken();
+    const db = new pg.Client(system.legacy.grc);
+    await db.connect();
+    // The citizen who filed an open request follows it, with the tracking token submitRequest gave them.
+    const open = await db.query<{ num_demande: string }>(`SELECT num_demande FROM t_demande WHERE code_statut = 'ENC' ORDER BY id_demande LIMIT 1`);
+    const reference = open.rows[0]!.num_demande;
+    const token = await trackingToken(reference);
     const onFirst = subscribe(system.gateway, TRACK, { reference, after: ORIGIN }, token);
     const onSecond = subscribe(secondGateway, TRACK, { reference, after: ORIGIN }, token);
     recordings.push(onFirst, onSecond);
 
-    const db = new pg.Client(system.legacy.grc);
-    await db.connect();
     try {
       await db.query(`UPDATE t_demande SET code_statut = 'ATT' WHERE num_demande = $1`, [reference]);
     } finally {

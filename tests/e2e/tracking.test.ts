@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type LaunchedProcess } from '../../scripts/launcher.ts';
 import { graphql } from '../harness/graphql.ts';
 import { startTestSystem, type TestSystem } from '../harness/system.ts';
-import { agentToken, startPrivateRedis, subscribe, waitFor, type PrivateRedis, type Recording } from '../requests/subscriptions-harness.ts';
+import { agentOf, agentToken, startPrivateRedis, subscribe, waitFor, type PrivateRedis, type Recording } from '../requests/subscriptions-harness.ts';
 
 const TRACK = /* GraphQL */ `
   subscription Track($reference: String!, $after: String) {
@@ -127,7 +127,7 @@ describe('Tracking a request through the gateway', () => {
   it('delivers a change made straight in the GRC database, whole, across subgraphs', async () => {
     const filed = await fileRequest('e2e-whole');
     const live = filed.follow(ORIGIN);
-    const queue = subscribe(gateway, QUEUE, { service: filed.serviceCode, after: ORIGIN }, await agentToken());
+    const queue = subscribe(gateway, QUEUE, { service: filed.serviceCode, after: ORIGIN }, await agentToken(await agentOf(db, filed.serviceCode)));
     recordings.push(queue);
     await filed.backOffice('QUA');
     await waitFor(() => tracked(live).some((u) => u.status === 'QUALIFIED'), 'the change');

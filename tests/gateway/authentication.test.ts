@@ -1,8 +1,9 @@
 /**
- * Authentication: HS256 bearer tokens (AUTH_SECRET) from the HTTP header, graphql-ws
- * connectionParams or the SSE request. No token is anonymous; a bad or expired token is refused
- * with UNAUTHENTICATED (HTTP 401, close 4401); the caller's token reaches every subgraph; a stream
- * whose credentials expire is closed with the "credentials expired" code.
+ * Authentication: bearer tokens (here Passerelle's own HS256 ones, AUTH_SECRET) from the HTTP
+ * header, graphql-ws connectionParams or the SSE request. No token is anonymous; a bad or expired
+ * token is refused with UNAUTHENTICATED (HTTP 401, close 4401); every subgraph learns who calls
+ * from an identity the gateway signs, never from the caller's token; a stream whose credentials
+ * expire is closed with the "credentials expired" code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, graphql } from '../harness/graphql.ts';
@@ -45,14 +46,26 @@ describe('HTTP', () => {
     expect(errorCodes(result)).toEqual(['UNAUTHENTICATED']);
   });
 
-  it('forwards the caller’s token to every subgraph a query reaches', async () => {
-    const token = await signToken(SECRET, { sub: 'user-2', scope: 'reviews:read' });
+  it('tells every subgraph a query reaches who calls, signed by the gateway, and never forwards the token', async () => {
+    const token = await signToken(SECRET, { sub: 'citizen:user-2', scope: 'reviews:read' });
     toy.authorizations.http.length = 0;
+    toy.identities.http.length = 0;
     const result = await graphql(toy.gatewayUrl, '{ product(id: "1") { name reviews { stars } } }', undefined, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(result.body.errors).toBeUndefined();
-    expect(toy.authorizations.http).toEqual([`Bearer ${token}`, `Bearer ${token}`]);
+    expect(toy.authorizations.http).toEqual([undefined, undefined]);
+    expect(toy.identities.http).toEqual([
+      expect.objectContaining({ subject: 'citizen:user-2', kind: 'citizen', scopes: ['reviews:read'] }),
+      expect.objectContaining({ subject: 'citizen:user-2', kind: 'citizen', scopes: ['reviews:read'] }),
+    ]);
+  });
+
+  it('signs anonymous calls too (identity null in the subgraph)', async () => {
+    toy.identities.http.length = 0;
+    const result = await graphql(toy.gatewayUrl, '{ product(id: "1") { name } }');
+    expect(result.body.errors).toBeUndefined();
+    expect(toy.identities.http).toEqual([null]);
   });
 });
 
@@ -76,18 +89,22 @@ describe('Connect', () => {
     expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
   });
 
-  it('forwards a subscriber’s token upstream: graphql-ws connectionParams, and HTTP for the rest of the plan', async () => {
-    const token = await signToken(SECRET, { sub: 'user-3' });
+  it('tells the subgraph who subscribes: a signed identity in graphql-ws connectionParams, and HTTP for the rest of the plan', async () => {
+    const token = await signToken(SECRET, { sub: 'citizen:user-3' });
     toy.authorizations.http.length = 0;
     toy.authorizations.ws.length = 0;
+    toy.identities.http.length = 0;
+    toy.identities.ws.length = 0;
     const client = subscribeWs(toy.gatewayUrl, { query: REVIEW_ADDED, variables: { productId: '2' }, authorization: `Bearer ${token}` });
     try {
       await waitFor(() => toy.upstreamSubscriptions() === 1, 'the upstream subscription');
       toy.publishReview({ productId: '2', stars: 5 });
       await waitFor(() => client.results.length === 1, 'the event');
       expect(client.results[0]).toEqual({ data: { reviewAdded: { stars: 5, product: { name: 'Chair' } } } });
-      expect(toy.authorizations.ws).toEqual([`Bearer ${token}`]);
-      expect(toy.authorizations.http).toEqual([`Bearer ${token}`]);
+      expect(toy.authorizations.ws).toEqual([undefined]);
+      expect(toy.authorizations.http).toEqual([undefined]);
+      expect(toy.identities.ws).toEqual([expect.objectContaining({ subject: 'citizen:user-3', kind: 'citizen' })]);
+      expect(toy.identities.http).toEqual([expect.objectContaining({ subject: 'citizen:user-3', kind: 'citizen' })]);
     } finally {
       client.dispose();
     }
@@ -110,7 +127,7 @@ describe('Connect', () => {
 
   it('carries one caller’s upstream subscriptions over one socket, and never another caller’s', async () => {
     const [alice, bob] = await Promise.all([signToken(SECRET, { sub: 'alice' }), signToken(SECRET, { sub: 'bob' })]);
-    toy.authorizations.ws.length = 0;
+    toy.identities.ws.length = 0;
     const subscriptions = [
       [alice, '1'],
       [alice, '2'],
@@ -124,7 +141,7 @@ describe('Connect', () => {
       await waitFor(() => toy.upstreamSubscriptions() === 4, 'four upstream subscriptions');
       expect(await gatewayCounts(toy.gatewayUrl)).toEqual({ upstream: 4, subscribers: 4 });
       // One graphql-ws connection (one connection_init) per caller, not per subscription.
-      expect([...toy.authorizations.ws].sort()).toEqual([`Bearer ${alice}`, `Bearer ${bob}`].sort());
+      expect(toy.identities.ws.map((caller) => caller?.subject).sort()).toEqual(['alice', 'bob']);
       toy.publishReview({ productId: '2', stars: 3 });
       await waitFor(() => clients[1]!.results.length === 1 && clients[3]!.results.length === 1, 'the event on both sockets');
       expect(clients[0]!.results).toEqual([]);

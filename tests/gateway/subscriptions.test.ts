@@ -76,7 +76,10 @@ describe('Transport', () => {
   });
 
   it('serves SSE on /graphql/stream whatever the Accept header says', async () => {
-    const response = await fetch(`${toy.gatewayUrl}/stream?query=${encodeURIComponent('{ product(id: "3") { name } }')}`);
+    // A GET must carry a preflight header (CSRF prevention, tests/security/csrf.test.ts).
+    const response = await fetch(`${toy.gatewayUrl}/stream?query=${encodeURIComponent('{ product(id: "3") { name } }')}`, {
+      headers: { 'graphql-preflight': '1' },
+    });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await response.text()).toBe('event: next\ndata: {"data":{"product":{"name":"Lamp"}}}\n\nevent: complete\ndata:\n\n');
   });

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
 import type { Faults } from '../../legacy/kit/http-system.ts';
 import { graphql, type GraphQLResult } from './graphql.ts';
+import { identityHeaders } from './identity.ts';
 
 type Env = Record<string, string>;
 type Start<S extends Spec> = (config: Parsed<S>, logger: Logger) => Promise<Running>;
@@ -109,7 +110,9 @@ export async function startLegacyStack<A extends Spec, G extends Spec>(options: 
       const service = await subgraph.start(config, logger);
       running.push(service);
       const url = endpoint(service, 'graphql');
-      return { url, query: (query, variables) => graphql(url, query, variables) };
+      // As the gateway calls it: with a signed (anonymous) identity and the subgraph's GATEWAY_SECRET.
+      const secret = (config as { gatewaySecret?: string }).gatewaySecret;
+      return { url, query: (query, variables) => graphql(url, query, variables, { headers: identityHeaders(undefined, secret) }) };
     },
     calls: async () => (await (await admin('calls')).json()) as Calls,
     resetCalls: () => command('reset', {}),

@@ -29,7 +29,8 @@ export async function signToken(
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)
     .setIssuedAt();
-  if (claims.expiresAt !== undefined) jwt.setExpirationTime(Math.floor(claims.expiresAt / 1000));
+  // Tokens without exp are refused: one hour unless the test says otherwise.
+  jwt.setExpirationTime(Math.floor((claims.expiresAt ?? Date.now() + 3_600_000) / 1000));
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
@@ -65,6 +66,8 @@ interface SubscribeArgs {
   query: string;
   variables?: Record<string, unknown>;
   authorization?: string;
+  /** graphql-ws only: connectionParams as given (overrides `authorization`). */
+  connectionParams?: Record<string, unknown>;
 }
 
 export function subscribeWs(gatewayUrl: string, args: SubscribeArgs): Recording {
@@ -74,7 +77,7 @@ export function subscribeWs(gatewayUrl: string, args: SubscribeArgs): Recording 
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazyCloseTimeout: 0,
-    connectionParams: args.authorization ? { authorization: args.authorization } : {},
+    connectionParams: args.connectionParams ?? (args.authorization ? { authorization: args.authorization } : {}),
     on: {
       closed: (event) => {
         recording.closeCode ??= (event as { code: number }).code;

@@ -5,7 +5,10 @@
  *
  * Reviews also owns a subscription, `reviewAdded(productId)`, served over graphql-ws on its
  * /graphql; `publishReview` pushes an event, `upstreamSubscriptions()` counts the subscriptions
- * the subgraph is serving, and `authorizations` records the credentials the subgraphs received.
+ * the subgraph is serving. Like every Passerelle subgraph, both refuse calls without an identity
+ * signed by the gateway (GATEWAY_SECRET), and the reviews graphql-ws server verifies
+ * `connectionParams.identity`; `identities` records who the subgraphs were told calls, and
+ * `authorizations` any raw credentials that reached them (there should be none).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,15 +20,25 @@ import { useServer } from 'graphql-ws/use/ws';
 import { readEnv } from '../../common/env.ts';
 import { gatewayEnv } from '../../common/config.ts';
 import { createLogger } from '../../common/logger.ts';
-import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
-import { startGateway, type RunningGateway } from '../../gateway/index.ts';
+import { identityFromConnectionParams, identityKey, startSubgraph, type Caller, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
+import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../gateway/index.ts';
 import { PushChannel } from './push-channel.ts';
 
-const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@requires", "@external", "@shareable"])';
+const LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@requires", "@external", "@shareable", "@authenticated", "@requiresScopes", "@policy"])';
+
+// Access declarations (tests/security/authorization.test.ts): costCents needs scope `staff`,
+// Supplier (a type-level requirement) any authenticated caller, Query.stockReport scope `staff`, Review.authorEmail the
+// `personal-data` policy, and the reviewFlagged subscription scope `moderator`.
 
 const PRODUCTS_SDL = `${LINK}
-type Query { product(id: ID!): Product products: [Product!]! }
-type Product @key(fields: "id") { id: ID! name: String! priceCents: Int! weightGrams: Int! }`;
+type Query { product(id: ID!): Product products: [Product!]! stockReport: String @requiresScopes(scopes: [["staff"]]) }
+type Product @key(fields: "id") {
+  id: ID! name: String! priceCents: Int! weightGrams: Int!
+  costCents: Int! @requiresScopes(scopes: [["staff"]])
+  supplier: Supplier
+}
+type Supplier @authenticated { name: String! }`;
 
 const REVIEWS_SDL = `${LINK}
 type Product @key(fields: "id") {
@@ -34,14 +47,17 @@ type Product @key(fields: "id") {
   reviews: [Review!]
   shippingCents: Int! @requires(fields: "weightGrams")
 }
-type Review { id: ID! stars: Int! body: String! product: Product! }
+type Review { id: ID! stars: Int! body: String! product: Product! authorEmail: String @policy(policies: [["personal-data"]]) }
 type Query { topReview: Review }
-type Subscription { reviewAdded(productId: ID!): Review! }`;
+type Subscription {
+  reviewAdded(productId: ID!): Review!
+  reviewFlagged(productId: ID!): Review! @requiresScopes(scopes: [["moderator"]])
+}`;
 
 const products = [
-  { id: '1', name: 'Table', priceCents: 9900, weightGrams: 12000 },
-  { id: '2', name: 'Chair', priceCents: 4900, weightGrams: 4000 },
-  { id: '3', name: 'Lamp', priceCents: 1900, weightGrams: 800 },
+  { id: '1', name: 'Table', priceCents: 9900, weightGrams: 12000, costCents: 4000, supplier: { name: 'Atelier' } },
+  { id: '2', name: 'Chair', priceCents: 4900, weightGrams: 4000, costCents: 2000, supplier: { name: 'Atelier' } },
+  { id: '3', name: 'Lamp', priceCents: 1900, weightGrams: 800, costCents: 700, supplier: null },
 ];
 const reviews = [
   { id: 'r1', productId: '1', stars: 5, body: 'Solid.' },
@@ -68,14 +84,21 @@ export interface ToyFederation {
   publishReview(review: { productId: string; stars: number; body?: string }): number;
   /** `reviewAdded` subscriptions the reviews subgraph is serving right now. */
   upstreamSubscriptions(): number;
-  /** Authorization the subgraphs received: HTTP headers (both subgraphs) and graphql-ws connectionParams (reviews). */
+  /** Raw `authorization` the subgraphs received: HTTP headers (both subgraphs) and graphql-ws connectionParams (reviews). */
   authorizations: { http: (string | undefined)[]; ws: (string | undefined)[] };
+  /** Verified gateway-signed identities (null: anonymous): HTTP fetches (both subgraphs), graphql-ws connections (reviews). */
+  identities: { http: (Caller | null)[]; ws: (Caller | null)[] };
+  /** The GATEWAY_SECRET the toy subgraphs verify identities with. */
+  gatewaySecret: string;
   /** Cuts every graphql-ws connection of the reviews subgraph, as if it had crashed. */
   killReviewsSockets(): void;
   stop(): Promise<void>;
 }
 
-export async function startToyFederation(gatewayEnvOverrides: Record<string, string> = {}): Promise<ToyFederation> {
+export async function startToyFederation(
+  gatewayEnvOverrides: Record<string, string> = {},
+  options: Pick<StartGatewayOptions, 'before'> = {},
+): Promise<ToyFederation> {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-toy-'));
   const logger = createLogger('toy', 'silent');
   writeFileSync(join(dir, 'products.graphql'), PRODUCTS_SDL);
@@ -85,10 +108,15 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
   let published = 0;
   const channels = new Set<PushChannel<{ reviewAdded: ToyReview }> & { productId: string }>();
   const authorizations: ToyFederation['authorizations'] = { http: [], ws: [] };
-  const recordHttp = ({ headers }: { headers: { get(name: string): string | undefined } }) => {
+  const identities: ToyFederation['identities'] = { http: [], ws: [] };
+  const recordHttp = ({ headers, identity }: { headers: { get(name: string): string | undefined }; identity: Caller | null }) => {
     authorizations.http.push(headers.get('authorization'));
+    identities.http.push(identity);
     return {};
   };
+  // The gateway's own reading of its configuration, so both ends share the secret.
+  const { gatewaySecret } = readEnv({ gatewaySecret: gatewayEnv.gatewaySecret }, gatewayEnvOverrides);
+  const gatewayKey = identityKey(gatewaySecret);
   let reviewsSockets: WebSocketServer | undefined;
 
   const productsSubgraph = await startSubgraph({
@@ -97,11 +125,13 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
     host: '127.0.0.1',
     port: 0,
     logger,
+    gatewaySecret,
     createContext: recordHttp,
     resolvers: {
       Query: {
         product: (_: unknown, args: { id: string }) => products.find((p) => p.id === args.id) ?? null,
         products: () => products,
+        stockReport: () => 'all in stock',
       },
       Product: { __resolveReference: (ref: { id: string }) => products.find((p) => p.id === ref.id) ?? null },
     },
@@ -112,6 +142,7 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
     host: '127.0.0.1',
     port: 0,
     logger,
+    gatewaySecret,
     createContext: recordHttp,
     onServer: (server, schema) => {
       const sockets = new WebSocketServer({ server, path: '/graphql' });
@@ -119,9 +150,16 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
       const served = useServer(
         {
           schema,
-          onConnect: (ctx) => {
+          onConnect: async (ctx) => {
             const authorization = ctx.connectionParams?.authorization;
             authorizations.ws.push(typeof authorization === 'string' ? authorization : undefined);
+            try {
+              identities.ws.push(await identityFromConnectionParams(ctx.connectionParams, gatewayKey));
+              return true;
+            } catch {
+              ctx.extra.socket.close(4401, 'Unauthenticated');
+              return false;
+            }
           },
         },
         sockets,
@@ -158,7 +196,10 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
         reviews: (product: { id: string }) => reviews.filter((r) => r.productId === product.id),
         shippingCents: (product: { weightGrams: number }) => 500 + Math.ceil(product.weightGrams / 1000) * 100,
       },
-      Review: { product: (review: { productId: string }) => ({ id: review.productId }) },
+      Review: {
+        product: (review: { productId: string }) => ({ id: review.productId }),
+        authorEmail: (review: { id: string }) => `${review.id}@reviewers.example`,
+      },
     },
   });
 
@@ -171,7 +212,7 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
   writeFileSync(supergraphPath, composed.supergraphSdl);
 
   const config = readEnv(gatewayEnv, { PORT: '0', SUPERGRAPH_PATH: supergraphPath, LOG_LEVEL: 'silent', ...gatewayEnvOverrides });
-  const gateway = await startGateway(config, logger);
+  const gateway = await startGateway(config, logger, options);
 
   return {
     gatewayUrl: gateway.url,
@@ -195,6 +236,8 @@ export async function startToyFederation(gatewayEnvOverrides: Record<string, str
     },
     upstreamSubscriptions: () => channels.size,
     authorizations,
+    identities,
+    gatewaySecret,
     killReviewsSockets() {
       for (const client of reviewsSockets?.clients ?? []) client.terminate();
     },

@@ -10,6 +10,7 @@ import { readEnv } from '../../common/env.ts';
 import { createLogger } from '../../common/logger.ts';
 import { startLyceesSubgraph } from '../../subgraphs/lycees/index.ts';
 import { db, startLycees, type LyceesHarness } from './harness.ts';
+import { identityHeaders } from '../harness/identity.ts';
 
 let h: LyceesHarness;
 beforeAll(async () => {
@@ -75,7 +76,7 @@ describe('Unavailable system', () => {
     try {
       const response = await fetch(subgraph.urls.graphql!, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...identityHeaders() },
         body: JSON.stringify({ query: LYCEE, variables: { uai } }),
       });
       const body = (await response.json()) as { errors?: { extensions?: Record<string, unknown> }[] };

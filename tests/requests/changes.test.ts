@@ -11,12 +11,12 @@ import { createLogger } from '../../common/logger.ts';
 import { startChangeCapture, type ChangeCapture, type JournalEntry } from '../../subgraphs/requests/capture/index.ts';
 import { Journal, type ChangeFilter, type QueryRunner } from '../../subgraphs/requests/capture/journal.ts';
 import { compareCursors, ORIGIN } from '../../subgraphs/requests/capture/cursor.ts';
-import { migrateGrcDatabase } from '../../subgraphs/requests/migrate.ts';
+import { migrateGrcDatabase } from '../../subgraphs/requests/grc/migrate.ts';
 import { implementations, startTestGrc, type Grc, type Storage } from './harness.ts';
 import { waitFor } from './subscriptions-harness.ts';
 
 const logger = createLogger('test', 'silent');
-const MIGRATIONS = readdirSync('subgraphs/requests/migrations').filter((f) => f.endsWith('.sql')).sort();
+const MIGRATIONS = readdirSync('subgraphs/requests/grc/migrations').filter((f) => f.endsWith('.sql')).sort();
 const LEGACY_COLUMNS = `SELECT table_name, column_name, data_type FROM information_schema.columns
   WHERE table_name IN ('t_demande', 't_evenement', 't_service', 't_statut') ORDER BY table_name, ordinal_position`;
 

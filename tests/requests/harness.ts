@@ -15,6 +15,8 @@ import { createLogger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
 import { startGrc } from '../../legacy/grc/index.ts';
 import { startRequestsSubgraph } from '../../subgraphs/requests/index.ts';
+import { IDENTITY_HEADER } from '../../common/identity.ts';
+import { OPERATOR, signedIdentity } from './identity.ts';
 
 /** Requests seeded by the suites: enough for every filter to match something, quick to seed. */
 export const TEST_REQUESTS = 800;
@@ -149,7 +151,9 @@ export async function startTestSubgraph(grcUrl: string, env: Record<string, stri
   return {
     url,
     async query<T>(query: string, variables: Record<string, unknown> = {}) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      // These tests are about reading the GRC, not the row rules (tests/security/): an operator reads everything.
+      const headers = { 'content-type': 'application/json', [IDENTITY_HEADER]: signedIdentity(OPERATOR) };
+      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return (await response.json()) as GraphQLResponse<T>;
     },
     close: () => running.close(),

@@ -13,6 +13,8 @@ import { startGeoApi } from '../../legacy/geo/index.ts';
 import { startLyceesApi } from '../../legacy/lycees/index.ts';
 import { agentClaims, signToken, tokenKey, type TokenClaims } from '../../subgraphs/kit/index.ts';
 import { TEST_SEED, startTestGrc, startTestSubgraph, type GraphQLResponse, type Grc, type Implementation, type Storage, type Subgraph } from './harness.ts';
+import { IDENTITY_HEADER } from '../../common/identity.ts';
+import { identityHeaders } from './identity.ts';
 
 const logger = createLogger('test', 'silent');
 /** The secret the subgraph verifies with when AUTH_SECRET is unset. */
@@ -23,8 +25,8 @@ export interface IntakeSystem {
   grc: Grc;
   subgraph: Subgraph;
   lyceesApiUrl: string;
-  /** A GraphQL call with an optional bearer token. */
-  call<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /** A GraphQL call with an optional bearer token (turned into a gateway-signed identity), or an identity itself. */
+  call<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | { identity: string }): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -47,9 +49,10 @@ export async function startIntakeSystem(implementation: Implementation, env: Rec
       grc,
       subgraph,
       lyceesApiUrl: lycees.urls.http!,
-      async call<T>(query: string, variables: Record<string, unknown> = {}, token?: string) {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (token !== undefined) headers.authorization = `Bearer ${token}`;
+      async call<T>(query: string, variables: Record<string, unknown> = {}, token?: string | { identity: string }) {
+        // As the gateway does: the token becomes a gateway-signed identity.
+        const identity = typeof token === 'object' ? { [IDENTITY_HEADER]: token.identity } : await identityHeaders(token);
+        const headers: Record<string, string> = { 'content-type': 'application/json', ...identity };
         const response = await fetch(subgraph.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
         return (await response.json()) as GraphQLResponse<T>;
       },

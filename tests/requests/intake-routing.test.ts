@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/env.ts';
 import type { CategoryRecord, ServiceRecord } from '../../subgraphs/requests/connector.ts';
-import { checkAgainstGrc, loadRoutingRules, parseRoutingRules } from '../../subgraphs/requests/routing-rules.ts';
-import { bestKeywordRule, route, type RoutingInput } from '../../subgraphs/requests/routing.ts';
+import { checkAgainstGrc, loadRoutingRules, parseRoutingRules } from '../../subgraphs/requests/intake/routing-rules.ts';
+import { bestKeywordRule, route, type RoutingInput } from '../../subgraphs/requests/intake/routing.ts';
 
 const service = (id: number, code: string, kind: ServiceRecord['kind'], departementCode: string | null = null): ServiceRecord =>
   ({ id, code, name: code, kind, departementCode, active: true });
@@ -39,7 +39,7 @@ const decide = (overrides: Partial<RoutingInput>) => route(RULES, input(override
 
 describe('Routing rules file', () => {
   it('the committed file is valid', () => {
-    const rules = loadRoutingRules('subgraphs/requests/routing-rules.json');
+    const rules = loadRoutingRules('subgraphs/requests/intake/routing-rules.json');
     expect(rules.keywords.length).toBeGreaterThan(5);
     expect(rules.territoryCategory).toBe('GEN-INF');
   });

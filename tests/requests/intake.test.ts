@@ -178,7 +178,7 @@ describe.each(implementations)('submitRequest on $name', (implementation) => {
       const { payload, protectedHeader } = await jwtVerify(answer.trackingToken, KEY, { algorithms: ['HS256'] });
       const reference = answer.request.reference;
       expect(protectedHeader.alg).toBe('HS256');
-      expect(payload).toMatchObject({ sub: `citizen:${reference}`, scope: `track:${reference}`, kind: 'user' });
+      expect(payload).toMatchObject({ sub: `citizen:${reference}`, scope: `track:${reference}`, kind: 'citizen' });
       expect(payload.exp! - payload.iat!).toBe(31_536_000);
       expect(new Date(answer.trackingTokenExpiresAt).getTime()).toBe(payload.exp! * 1000);
     });

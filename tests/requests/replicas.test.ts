@@ -7,7 +7,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { implementations, startTestGrc, startTestSubgraph, type Grc, type Storage, type Subgraph } from './harness.ts';
-import { REQUEST_UPDATED, agentToken, startPrivateRedis, subscribe, waitFor, type PrivateRedis, type Recording } from './subscriptions-harness.ts';
+import { operatorCredentials } from './identity.ts';
+import { REQUEST_UPDATED, startPrivateRedis, subgraphSubscribe, waitFor, type PrivateRedis, type Recording } from './subscriptions-harness.ts';
 
 describe.each(implementations)('Replicas on one Redis, on $name', (implementation) => {
   let storage: Storage;
@@ -36,7 +37,7 @@ describe.each(implementations)('Replicas on one Redis, on $name', (implementatio
   /** Subscribes to `reference` on `replica` and waits until the stream is live. */
   const track = async (replica: Subgraph, reference: string) => {
     const before = await streamsOpened();
-    const recording = subscribe(replica.url, REQUEST_UPDATED, { reference }, token);
+    const recording = subgraphSubscribe(replica.url, REQUEST_UPDATED, { reference }, token);
     open.push(recording);
     await waitFor(async () => (await streamsOpened()) > before, 'the stream to start');
     return recording;
@@ -52,7 +53,7 @@ describe.each(implementations)('Replicas on one Redis, on $name', (implementatio
     probe.on('error', () => undefined);
     storage = await implementation.createStorage();
     grc = await startTestGrc(storage);
-    token = await agentToken();
+    token = operatorCredentials();
     await startReplica();
     await startReplica();
   });

@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import { requestsSubgraphEnv } from '../../common/config.ts';
 import { readEnv } from '../../common/env.ts';
 import { agentClaims, signToken, tokenKey, trackingClaims } from '../../subgraphs/kit/index.ts';
+import { identityOfToken } from './identity.ts';
 
 /** Generous: delivery takes milliseconds to a poll interval, but the machine is shared. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -26,8 +27,23 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, messa
 
 const key = tokenKey(readEnv(requestsSubgraphEnv, {}).authSecret);
 
-export async function agentToken(): Promise<string> {
-  return `Bearer ${(await signToken(key, agentClaims('AG0001'), new Date(), 3600)).token}`;
+export async function agentToken(matricule = 'AG0001'): Promise<string> {
+  return `Bearer ${(await signToken(key, agentClaims(matricule), new Date(), 3600)).token}`;
+}
+
+/** An active agent of the service `code` (agents see and work only their own service's requests). */
+export async function agentOf(db: { query: (text: string, values: unknown[]) => Promise<{ rows: { matricule: string }[] }> }, code: string): Promise<string> {
+  const { rows } = await db.query(
+    'SELECT a.matricule FROM t_agent a JOIN t_service s ON s.id_service = a.id_service WHERE s.code_service = $1 AND a.actif ORDER BY a.id_agent LIMIT 1',
+    [code],
+  );
+  if (!rows[0]) throw new Error(`no active agent in service ${code}`);
+  return rows[0].matricule;
+}
+
+/** A development operator's token (sees every request). */
+export async function operatorToken(): Promise<string> {
+  return `Bearer ${(await signToken(key, { sub: 'operator:OP0001', scope: 'operator', kind: 'operator' }, new Date(), 3600)).token}`;
 }
 
 export async function trackingToken(reference: string): Promise<string> {
@@ -48,13 +64,17 @@ export interface Recording {
   dispose(): Promise<void>;
 }
 
-export function subscribe(httpUrl: string, query: string, variables: Record<string, unknown>, authorization?: string): Recording {
+/**
+ * A subscription through the gateway (`authorization` as the client sends it), or, with
+ * `connectionParams`, straight to a subgraph (see `subgraphSubscribe`).
+ */
+export function subscribe(httpUrl: string, query: string, variables: Record<string, unknown>, authorization?: string, connectionParams?: () => Promise<Record<string, unknown>>): Recording {
   const client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazyCloseTimeout: 0,
-    connectionParams: authorization ? { authorization } : {},
+    connectionParams: connectionParams ?? (authorization ? { authorization } : {}),
   });
   const errors: unknown[] = [];
   const recording: Recording = {
@@ -132,3 +152,8 @@ export const REQUEST_UPDATED = `subscription Track($reference: String!, $after: 
 export const SERVICE_QUEUE = `subscription Queue($service: String!, $after: String) {
   serviceQueue(service: $service, after: $after) { reference status cursor service { code } }
 }`;
+
+/** A subscription straight to the requests subgraph: the token becomes a gateway-signed identity, as the gateway does. */
+export function subgraphSubscribe(httpUrl: string, query: string, variables: Record<string, unknown>, authorization?: string): Recording {
+  return subscribe(httpUrl, query, variables, undefined, async () => ({ identity: await identityOfToken(authorization) }));
+}

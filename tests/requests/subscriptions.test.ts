@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { implementations, startTestGrc, startTestSubgraph, type Grc, type Storage, type Subgraph } from './harness.ts';
-import { REQUEST_UPDATED, SERVICE_QUEUE, agentToken, subscribe, trackingToken, waitFor, type Recording } from './subscriptions-harness.ts';
+import { operatorCredentials } from './identity.ts';
+import { REQUEST_UPDATED, SERVICE_QUEUE, agentToken, subgraphSubscribe, trackingToken, waitFor, type Recording } from './subscriptions-harness.ts';
 
 describe.each(implementations)('Subscriptions on $name', (implementation) => {
   let storage: Storage;
@@ -30,7 +31,7 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
   /** Subscribes without `after` and waits until the stream is live, so no change can precede it. */
   const subscribeLive = async (query: string, variables: Record<string, unknown>, authorization: string) => {
     const before = await streamsOpened();
-    const recording = subscribe(subgraph.url, query, variables, authorization);
+    const recording = subgraphSubscribe(subgraph.url, query, variables, authorization);
     open.push(recording);
     await waitFor(async () => (await streamsOpened()) > before, 'the stream to start');
     return recording;
@@ -53,8 +54,8 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
     it('refuses an anonymous caller (UNAUTHENTICATED) and another request\'s tracking token (FORBIDDEN)', async () => {
       const { reference } = await freshRequest();
       const other = await freshRequest();
-      const anonymous = subscribe(subgraph.url, REQUEST_UPDATED, { reference });
-      const stranger = subscribe(subgraph.url, REQUEST_UPDATED, { reference }, await trackingToken(other.reference));
+      const anonymous = subgraphSubscribe(subgraph.url, REQUEST_UPDATED, { reference });
+      const stranger = subgraphSubscribe(subgraph.url, REQUEST_UPDATED, { reference }, await trackingToken(other.reference));
       open.push(anonymous, stranger);
       await waitFor(() => anonymous.completed && stranger.completed, 'both refusals');
       expect(anonymous.codes()).toEqual(['UNAUTHENTICATED']);
@@ -63,7 +64,7 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
 
     it('refuses a malformed cursor with BAD_USER_INPUT naming `after`', async () => {
       const { reference } = await freshRequest();
-      const recording = subscribe(subgraph.url, REQUEST_UPDATED, { reference, after: 'not-a-cursor' }, await agentToken());
+      const recording = subgraphSubscribe(subgraph.url, REQUEST_UPDATED, { reference, after: 'not-a-cursor' }, await agentToken());
       open.push(recording);
       await waitFor(() => recording.completed, 'the refusal');
       expect(recording.codes()).toEqual(['BAD_USER_INPUT']);
@@ -80,8 +81,8 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
 
     it('serviceQueue is for agents only, and names an unknown service', async () => {
       const { reference } = await freshRequest();
-      const citizen = subscribe(subgraph.url, SERVICE_QUEUE, { service: 'TRANSPORTS' }, await trackingToken(reference));
-      const unknown = subscribe(subgraph.url, SERVICE_QUEUE, { service: 'NOPE' }, await agentToken());
+      const citizen = subgraphSubscribe(subgraph.url, SERVICE_QUEUE, { service: 'TRANSPORTS' }, await trackingToken(reference));
+      const unknown = subgraphSubscribe(subgraph.url, SERVICE_QUEUE, { service: 'NOPE' }, await agentToken());
       open.push(citizen, unknown);
       await waitFor(() => citizen.completed && unknown.completed, 'both refusals');
       expect(citizen.codes()).toEqual(['FORBIDDEN']);
@@ -101,7 +102,7 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
 
     it('an UPDATE and its event row in one transaction arrive once, as the transaction left the request', async () => {
       const { reference } = await freshRequest();
-      const recording = await subscribeLive(REQUEST_UPDATED, { reference }, await agentToken());
+      const recording = await subscribeLive(REQUEST_UPDATED, { reference }, operatorCredentials());
       await grc.sql(`WITH d AS (UPDATE t_demande SET code_statut = 'ATT' WHERE num_demande = $1 RETURNING id_demande)
         INSERT INTO t_evenement (id_demande, date_evenement, type_evenement, code_statut_avant, code_statut_apres, commentaire, visible_usager, auteur)
         SELECT id_demande, now(), 'STA', 'QUA', 'ATT', 'Merci de nous envoyer une photo.', true, 'AG0001' FROM d`, [reference]);
@@ -124,7 +125,7 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
       await first.dispose();
 
       for (const code of ['ENC', 'ATT', 'ENC']) await setStatus(reference, code);
-      const resumed = subscribe(subgraph.url, REQUEST_UPDATED, { reference, after: cursor }, token);
+      const resumed = subgraphSubscribe(subgraph.url, REQUEST_UPDATED, { reference, after: cursor }, token);
       open.push(resumed);
       await waitFor(() => resumed.results.length >= 3, 'the missed changes');
       await setStatus(reference, 'RES');
@@ -148,7 +149,7 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
         `SELECT id_service AS id, code_service AS code FROM t_service WHERE code_service NOT IN ($1, $2) ORDER BY id_service LIMIT 1`,
         [mine.service, foreign.service],
       );
-      const queue = await subscribeLive(SERVICE_QUEUE, { service: mine.service }, await agentToken());
+      const queue = await subscribeLive(SERVICE_QUEUE, { service: mine.service }, operatorCredentials());
       await setStatus(foreign.reference, 'ENC');
       await setStatus(mine.reference, 'ENC');
       await grc.sql(`UPDATE t_demande SET id_service = $2 WHERE num_demande = $1`, [mine.reference, target!.id]);

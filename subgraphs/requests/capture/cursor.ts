@@ -29,9 +29,20 @@ export function rawCursor(cursor: Cursor): string {
   return `${cursor.txid}:${cursor.id}`;
 }
 
+/** Largest `xid8` (unsigned 64-bit) and `bigint` (signed 64-bit): a cursor past them fits no column. */
+const MAX_TXID = 2n ** 64n - 1n;
+const MAX_ID = 2n ** 63n - 1n;
+
+/**
+ * The cursor `txid:id`, when both numbers fit their database types: a cursor that passed the
+ * format check but not the type would fail the batched replay query of every stream that
+ * resumes with it (issue 7), so it is refused here, before it joins a batch.
+ */
 export function parseRawCursor(raw: string): Cursor | null {
   const match = RAW.exec(raw);
-  return match ? { txid: BigInt(match[1]!), id: BigInt(match[2]!) } : null;
+  if (!match) return null;
+  const cursor = { txid: BigInt(match[1]!), id: BigInt(match[2]!) };
+  return cursor.txid <= MAX_TXID && cursor.id <= MAX_ID ? cursor : null;
 }
 
 /** The opaque form given to clients. */

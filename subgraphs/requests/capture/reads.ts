@@ -56,8 +56,8 @@ export class JournalReads implements JournalReader {
     return (this.horizonInFlight ??= this.journal.horizon().finally(() => (this.horizonInFlight = null)));
   }
 
-  private send(batch: readonly JournalRead[]): Promise<JournalEntry[][]> {
-    const sent = this.journal.readMany(batch);
+  private send(batch: readonly JournalRead[]): Promise<(JournalEntry[] | Error)[]> {
+    const sent = this.isolated(batch);
     const settled = sent.then(
       () => undefined,
       () => undefined,
@@ -68,4 +68,23 @@ export class JournalReads implements JournalReader {
     });
     return sent;
   }
+
+  /**
+   * One member's failure never fails the others: cursors are range-checked before they join a
+   * batch (cursor.ts), and should the batched query fail anyway, each read is retried alone, so
+   * only the reads that fail alone get the error.
+   */
+  private async isolated(batch: readonly JournalRead[]): Promise<(JournalEntry[] | Error)[]> {
+    try {
+      return await this.journal.readMany(batch);
+    } catch (error) {
+      // Only a rejected query can be one member's fault; an unavailable GRC fails everyone alike.
+      if (batch.length === 1 || !rejectedQuery(error)) return batch.map(() => error as Error);
+      return Promise.all(batch.map((read) => this.journal.readMany([read]).then((entries) => entries[0]!, (failure: unknown) => failure as Error)));
+    }
+  }
+}
+
+function rejectedQuery(error: unknown): boolean {
+  return (error as { extensions?: { code?: unknown } }).extensions?.code === 'LEGACY_ERROR';
 }
