@@ -2,7 +2,9 @@
 FROM node:20-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# Scripts skipped here: postinstall builds the console, whose sources are copied only below.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 COPY . .
+RUN node --import tsx scripts/console-build.ts --force
 ENV HOST=0.0.0.0
 CMD ["node", "--import", "tsx", "gateway/main.ts"]

@@ -86,7 +86,7 @@ const options = {
 const log = (line: string) => console.error(`[bench:fanout] ${line}`);
 
 /** Stops, in reverse order, everything started so far: also on errors and Ctrl-C. */
-const { onStop, stopAll, interrupted } = benchLifecycle(log);
+const { onStop, interrupted, run } = benchLifecycle(log);
 
 async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
@@ -219,15 +219,4 @@ function describeMachine(loadBefore: number): string {
   ].join('; ');
 }
 
-main().then(
-  async (code) => {
-    await stopAll();
-    process.exit(code);
-  },
-  async (error: unknown) => {
-    // After Ctrl-C, whatever was under way fails as its connections close: not worth a stack trace.
-    if (!interrupted.aborted) console.error(error);
-    await stopAll();
-    process.exit(interrupted.aborted ? 130 : 1);
-  },
-);
+run(main);

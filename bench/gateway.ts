@@ -63,14 +63,16 @@ function positive(name: string, text: string, zeroAllowed = false): number {
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 /** Stops, in reverse order, everything started so far: also on errors and Ctrl-C. */
-const { onStop, stopAll, interrupted } = benchLifecycle(log);
+const { onStop, interrupted, run } = benchLifecycle(log);
 
 async function main(): Promise<number> {
   const loadBefore = loadavg()[0]!;
   if (!existsSync(options.supergraph)) throw new Error(`${options.supergraph} is missing: run \`npm run compose\` first.`);
 
   log('starting the stand-ins, the subgraphs and Passerelle…');
-  const system = await startSystem({ freePorts: true, env: { LYCEES_API_LATENCY_MS: '0', LOG_LEVEL: 'warn', SUPERGRAPH_PATH: options.supergraph } });
+  // The load comes from one address: per-IP rate limits and cost budgets would measure refusals, not gateways.
+  const unlimited = { RATE_LIMIT_ANONYMOUS: '0', COST_BUDGET_ANONYMOUS: '0' };
+  const system = await startSystem({ freePorts: true, env: { LYCEES_API_LATENCY_MS: '0', LOG_LEVEL: 'warn', SUPERGRAPH_PATH: options.supergraph, ...unlimited } });
   onStop(() => system.stop());
   const subgraphUrls = Object.entries(system.subgraphs)
     .map(([name, url]) => `${name}=${url}`)
@@ -207,14 +209,4 @@ function addCpu(sum: number | undefined, before: number | undefined, after: numb
   return sum === undefined || before === undefined || after === undefined ? undefined : sum + (after - before);
 }
 
-main().then(
-  async (code) => {
-    await stopAll();
-    process.exit(code);
-  },
-  async (error: unknown) => {
-    console.error(error);
-    await stopAll();
-    process.exit(1);
-  },
-);
+run(main);

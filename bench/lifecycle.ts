@@ -9,6 +9,8 @@ export interface BenchLifecycle {
   stopAll(): Promise<void>;
   /** Aborted on SIGINT/SIGTERM. */
   interrupted: AbortSignal;
+  /** Runs the benchmark's `main`, then stops everything and exits with its code (1 on an error, 130 after Ctrl-C). */
+  run(main: () => Promise<number>): void;
 }
 
 export function benchLifecycle(log: (line: string) => void): BenchLifecycle {
@@ -36,5 +38,19 @@ export function benchLifecycle(log: (line: string) => void): BenchLifecycle {
       void stopAll().then(() => process.exit(130));
     });
   }
-  return { onStop: (stop) => void stops.push(stop), stopAll, interrupted: interrupted.signal };
+  const run = (main: () => Promise<number>) => {
+    main().then(
+      async (code) => {
+        await stopAll();
+        process.exit(code);
+      },
+      async (error: unknown) => {
+        // After Ctrl-C, whatever was under way fails as its connections close: not worth a stack trace.
+        if (!interrupted.signal.aborted) console.error(error);
+        await stopAll();
+        process.exit(interrupted.signal.aborted ? 130 : 1);
+      },
+    );
+  };
+  return { onStop: (stop) => void stops.push(stop), stopAll, interrupted: interrupted.signal, run };
 }

@@ -30,6 +30,8 @@ const LOAD_ENV = {
   RATE_LIMIT_CITIZEN: '100000000',
   RATE_LIMIT_AGENT: '100000000',
   RATE_LIMIT_PARTNER: '100000000',
+  COST_BUDGET_ANONYMOUS: '0',
+  COST_BUDGET_AGENT: '0',
 };
 
 const { values: args } = parseArgs({
@@ -50,7 +52,7 @@ for (const [name, value] of Object.entries({ duration, connections, rounds })) {
 }
 
 const log = (line: string) => console.error(`[bench:security] ${line}`);
-const { onStop, stopAll, interrupted } = benchLifecycle(log);
+const { onStop, interrupted, run } = benchLifecycle(log);
 
 interface Gateway {
   name: string;
@@ -167,14 +169,4 @@ function markdownTable(rows: Row[]): string {
   return lines.join('\n');
 }
 
-main().then(
-  async (code) => {
-    await stopAll();
-    process.exit(code);
-  },
-  async (error: unknown) => {
-    console.error(error);
-    await stopAll();
-    process.exit(1);
-  },
-);
+run(main);

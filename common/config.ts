@@ -74,6 +74,12 @@ export const grcEnv = {
   ),
   dataDir: str('GRC_DATA_DIR', 'Where the embedded PGlite GRC database is kept ("memory" keeps nothing on disk).', 'memory'),
   requestCount: int('GRC_SEED_REQUESTS', 'How many requests the GRC seed generates.', 5000, { min: 0, max: 1_000_000 }),
+  // Seeding PGlite takes seconds at every start; a snapshot of the freshly seeded database loads in one.
+  seedCacheDir: str(
+    'GRC_SEED_CACHE_DIR',
+    'Where snapshots of the freshly seeded embedded GRC database are kept (keyed by SEED, GRC_SEED_REQUESTS and a hash of the schema and generator), so that later starts load one instead of seeding; "off" seeds every time. Used only when GRC_DATA_DIR is "memory".',
+    '.passerelle/grc-seed',
+  ),
   ...faults('GRC', 'GRC', 'a PostgreSQL error', [0, 0]),
 } satisfies Spec;
 
@@ -254,6 +260,13 @@ export const gatewayEnv = {
   rateLimitPartner: int('RATE_LIMIT_PARTNER', "Requests a partner API key may make per window, unless the key has its own rate; 0 = no limit.", 600, { min: 0 }),
   rateLimitAgent: int('RATE_LIMIT_AGENT', 'Requests an agent may make per window; 0 = no limit.', 1200, { min: 0 }),
   rateLimitOperator: int('RATE_LIMIT_OPERATOR', 'Requests an operator may make per window; 0 = no limit.', 0, { min: 0 }),
+  // Estimated cost per window (gateway/plugins/useCostLimit.ts): the rate limits count requests, this
+  // counts what they cost, so a caller cannot send the largest allowed operation hundreds of times.
+  costBudgetAnonymous: int('COST_BUDGET_ANONYMOUS', 'Estimated cost an anonymous IP may spend per rate-limit window (RATE_LIMITED past it); 0 = no budget; at least MAX_COST_ANONYMOUS.', 5_000_000, { min: 0 }),
+  costBudgetCitizen: int('COST_BUDGET_CITIZEN', 'Estimated cost a citizen may spend per rate-limit window; 0 = no budget; at least MAX_COST_CITIZEN.', 5_000_000, { min: 0 }),
+  costBudgetPartner: int('COST_BUDGET_PARTNER', 'Estimated cost a partner API key may spend per rate-limit window; 0 = no budget; at least MAX_COST_PARTNER.', 20_000_000, { min: 0 }),
+  costBudgetAgent: int('COST_BUDGET_AGENT', 'Estimated cost an agent may spend per rate-limit window; 0 = no budget; at least MAX_COST_AGENT.', 20_000_000, { min: 0 }),
+  costBudgetOperator: int('COST_BUDGET_OPERATOR', 'Estimated cost an operator may spend per rate-limit window; 0 = no budget.', 0, { min: 0 }),
   dailyQuotaPartner: int('DAILY_QUOTA_PARTNER', "Requests a partner API key may make per UTC day, unless the key has its own quota; 0 = no quota.", 50_000, { min: 0 }),
   maxSubscriptionsPerSocket: int('MAX_SUBSCRIPTIONS_PER_SOCKET', 'Subscriptions one graphql-ws connection may have open at once; one more gets TOO_MANY_SUBSCRIPTIONS.', 50, { min: 1, max: 100_000 }),
   maxSubscriptionsPerPrincipal: int(
@@ -274,5 +287,8 @@ export const gatewayEnv = {
   ),
   apqCacheSize: int('APQ_CACHE_SIZE', 'Automatic persisted queries kept in process when REDIS_URL is unset (least recently used dropped first).', 1000, { min: 0, max: 1_000_000 }),
   apqTtlS: int('APQ_TTL_S', 'How long an automatic persisted query is kept in Redis, in seconds.', 86_400, { min: 1, max: 31_536_000 }),
+  // The web console (gateway/receive/static-files.ts), built by `npm run build:console`.
+  console: oneOf('CONSOLE', 'Whether the gateway serves the web console (static files of CONSOLE_DIST) at / : on or off (then only /graphql and /health answer).', ['on', 'off'], 'on'),
+  consoleDist: str('CONSOLE_DIST', 'Folder of the built web console the gateway serves (relative to the working directory).', 'console/dist'),
   subscriberQueueSize: int('SUBSCRIBER_QUEUE_SIZE', 'Events a subscriber may have waiting to be sent; past it the subscriber is closed (resume from its cursor).', 1000, { min: 1, max: 1_000_000 }),
 } satisfies Spec;

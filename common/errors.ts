@@ -12,6 +12,7 @@ export const errorCatalogue = {
   GRAPHQL_PARSE_FAILED: { status: 400, message: 'The operation is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: { status: 400, message: 'The operation does not match the schema.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the gateway accepts.' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The URL or headers are larger than the server reads (16 KB): send the operation in a POST body.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Only GET and POST are served on /graphql; GET cannot run mutations.' },
   MAX_DEPTH_EXCEEDED: { status: 400, message: 'The operation is nested deeper than allowed.' },
   MAX_ALIASES_EXCEEDED: { status: 400, message: 'The operation uses more aliases than allowed.' },

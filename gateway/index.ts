@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Parsed } from '../common/env.ts';
 import type { gatewayEnv } from '../common/config.ts';
@@ -22,7 +23,7 @@ import { ANONYMOUS, buildPipeline, type GatewayPlugin } from './pipeline.ts';
 import { OperationPlanner, fileSupergraph, urlSupergraph, withOperationHooks } from './plan/index.ts';
 import { SubgraphDataSource, createPlanRunner, createSubgraphAgent } from './execute/index.ts';
 import { createErrorShaper } from './shape/index.ts';
-import { createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
+import { answerClientError, createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
 import { SharedSubscriptions, SubscriptionCaps, createGraphQLWsTransport, createSseHandler, createStreamCore, type SubscriptionCounts } from './stream/index.ts';
 import { CSRF_PREVENTION_HEADERS, useCors, useCsrfPrevention, useRateLimit } from './plugins/index.ts';
 import { authenticationFromConfig, useAliasLimit, useAuthentication, useDepthLimit, useIntrospection, useSubgraphTimeout } from './plugins/index.ts';
@@ -30,6 +31,7 @@ import { useCostLimit, useResponseLimit, useRootFieldLimit, useTokenLimit } from
 import { useAuthorization } from './plugins/index.ts';
 import { readPolicies } from './authorize/index.ts';
 import { createEventLoopMonitor } from './receive/event-loop.ts';
+import { createStaticFiles } from './receive/static-files.ts';
 
 export type GatewayConfig = Parsed<typeof gatewayEnv>;
 
@@ -47,10 +49,24 @@ export function defaultPlugins(config: GatewayConfig, served: ServedSupergraph =
     useAliasLimit({ maxAliases: config.maxAliases }),
     useRootFieldLimit({ maxRootFields: config.maxRootFields }),
     useTokenLimit({ maxTokens: config.maxTokens }),
-    useCostLimit({ limits: costLimits(config), defaultListSize: config.defaultListSize, supergraph: served.supergraph }),
+    useCostLimit({ limits: costLimits(config), defaultListSize: config.defaultListSize, supergraph: served.supergraph, budget: costBudget(config) }),
     useResponseLimit({ maxResponseBytes: config.maxResponseBytes }),
     useSubgraphTimeout({ timeoutMs: config.subgraphTimeoutMs }),
   ];
+}
+
+function costBudget(config: GatewayConfig) {
+  return {
+    windowS: config.rateLimitWindowS,
+    perWindow: {
+      anonymous: config.costBudgetAnonymous,
+      citizen: config.costBudgetCitizen,
+      partner: config.costBudgetPartner,
+      agent: config.costBudgetAgent,
+      operator: config.costBudgetOperator,
+    },
+    redisUrl: config.redisUrl,
+  };
 }
 
 function rateLimits(config: GatewayConfig) {
@@ -135,7 +151,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     parseOptions: pipeline.parseOptions,
     includeStacktraceInErrorResponses: false,
     formatError: shapeError,
-    plugins: [refuseSubscriptionsOverHttp(), refuseUnresolvedOperations()],
+    // No landing page (Apollo's loads Sandbox from a CDN: blank offline, and it reports usage): the
+    // console and its explorer are served at / instead. No usage or schema reporting, even with APOLLO_KEY set.
+    plugins: [
+      refuseSubscriptionsOverHttp(),
+      refuseUnresolvedOperations(),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+    ],
     // One implementation of each, in the receive stage (receive/documents.ts, useCsrfPrevention):
     // Apollo's APQ off; its CSRF check kept as a second line, with the same headers.
     persistedQueries: false,
@@ -166,6 +190,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const webSockets = createGraphQLWsTransport({ core, pipeline, logger, maxPayloadBytes: config.maxBodyBytes, caps, documents });
 
   const eventLoop = createEventLoopMonitor();
+  const cors = createCorsPolicy({ origins: config.corsOrigins, nodeEnv: config.nodeEnv });
   const handle = createHttpHandler({
     apollo,
     pipeline,
@@ -174,12 +199,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     subgraphs: () => subgraphs,
     probeSubgraph: (url) => probe(url, identity(ANONYMOUS), config.subgraphTimeoutMs),
     eventStream: createSseHandler({ core, caps }),
-    cors: createCorsPolicy({ origins: config.corsOrigins, nodeEnv: config.nodeEnv }),
+    cors,
     documents,
     subscriptions: () => subscriptions.counts(),
     eventLoop: eventLoop.read,
+    staticFiles: config.console === 'on' ? createStaticFiles({ root: config.consoleDist, cors }) : undefined,
   });
   const server = createServer((req, res) => void handle(req, res));
+  server.on('clientError', answerClientError);
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -191,7 +218,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
 
   return {
     url: `${base}/graphql`,
-    urls: { graphql: `${base}/graphql`, health: `${base}/health` },
+    urls: {
+      graphql: `${base}/graphql`,
+      websocket: `${base.replace(/^http/, 'ws')}/graphql`,
+      health: `${base}/health`,
+      ...(config.console === 'on' ? { console: `${base}/`, explorer: `${base}/explorer/` } : {}),
+    },
     subscriptions: () => subscriptions.counts(),
     async close() {
       await webSockets.close();

@@ -3,14 +3,14 @@
  * `index.ts` is its public surface; features are plugins (`gateway/plugins/useX.ts`) that hook into
  * the stages below and never reach into one another.
  *
- *   receive ──▶ authenticate ──▶ limit ──▶ plan ──▶ execute ──▶ shape ──▶ respond / stream
- *   HTTP,       who calls         depth,     query     walk the     errors to    status, body,
- *   body size,  (principal)       aliases,   plan from  plan, fetch  catalogue    SSE / graphql-ws
- *   JSON                          intro-     the super- from sub-    codes, sub-
- *                                 spection   graph      graphs       graph named
+ *   receive ──▶ authenticate ──▶ authorize ──▶ limit ──▶ plan ──▶ execute ──▶ shape ──▶ respond / stream
+ *   HTTP, body,  who calls:        fields the     rates,     query     walk the    errors to   status, body,
+ *   CORS, CSRF,  principal from    caller may     cost,      plan from plan, fetch catalogue   SSE / graphql-ws
+ *   documents    a token or key    not see are    depth,     the super- from sub-  codes,
+ *   (APQ)                          removed        tokens…    graph      graphs     subgraph named
  *
- * Folders: receive/, authenticate/, limit/, plan/, execute/, shape/, and for the last stage
- * respond/ (single HTTP answers) and stream/ (graphql-ws and SSE, shared upstream subscriptions).
+ * Folders: receive/, authenticate/, authorize/, limit/, plan/, execute/, shape/, and for the last
+ * stage respond/ (single HTTP answers) and stream/ (graphql-ws and SSE, shared upstream subscriptions).
  * Subscriptions (and operations arriving over graphql-ws or SSE) are planned by plan/ and run by
  * execute/ with the same walker as HTTP queries, through the same hooks — except that
  * `onSubgraphFetch` sees only HTTP fetches, not a subscription's long-lived upstream socket.

@@ -3,6 +3,8 @@
  * the gateway wired to the subgraphs. `npm start` runs it on the default ports; tests run it on
  * free ports (`freePorts: true`) so that several can run side by side.
  */
+import { geoSubgraphEnv, insightsSubgraphEnv, lyceesSubgraphEnv, requestsSubgraphEnv } from '../common/config.ts';
+import { readEnv } from '../common/env.ts';
 import { launch, type LaunchedProcess } from './launcher.ts';
 
 export interface SystemOptions {
@@ -11,10 +13,14 @@ export interface SystemOptions {
   /** Extra environment for every process (e.g. DATABASE_URL, LYCEES_API_LATENCY_MS=0). */
   env?: Record<string, string | undefined>;
   onLine?: (process: string, line: string) => void;
+  /** Called as each process announces it is ready, with its URLs and how long it took. */
+  onReady?: (process: string, urls: Record<string, string>, ms: number) => void;
 }
 
 export interface RunningSystem {
   gateway: string;
+  /** Every endpoint the gateway announced: graphql, websocket, health, console and explorer (CONSOLE=on). */
+  gatewayUrls: Record<string, string>;
   legacy: { geoApi: string; lyceesApi: string; grc: string; grcAdmin: string; opendataApi: string };
   subgraphs: Record<'geo' | 'lycees' | 'requests' | 'insights', string>;
   processes: LaunchedProcess[];
@@ -32,6 +38,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const started: LaunchedProcess[] = [];
   const free = (name: string): Record<string, string> => (options.freePorts ? { [name]: '0' } : {});
   const start = async (name: string, entry: string, env: Record<string, string | undefined>) => {
+    const since = performance.now();
     const launched = await launch({
       name,
       entry,
@@ -39,47 +46,79 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       onLine: options.onLine ? (line) => options.onLine!(name, line) : undefined,
     });
     started.push(launched);
+    options.onReady?.(name, launched.urls, performance.now() - since);
     return launched;
   };
   const stopAll = async () => {
-    // Reverse order: the gateway first, the systems last, so nothing logs errors about its upstream going away.
-    for (const process of [...started].reverse()) await process.stop();
+    // The gateway first, then the others in reverse order of readiness (subgraphs before their
+    // systems), so nothing logs errors about its upstream going away.
+    const order = [...started].reverse().sort((a, b) => Number(b.name === 'gateway') - Number(a.name === 'gateway'));
+    for (const process of order) await process.stop();
   };
 
-  try {
-    const [geoApi, lyceesApi, grc, opendataApi] = await Promise.all(
-      LEGACY.map((system) => start(system.name, system.entry, { ...free(system.port), ...('admin' in system ? free(system.admin) : {}) })),
-    );
-    const legacy = {
-      geoApi: geoApi!.urls.http!,
-      lyceesApi: lyceesApi!.urls.http!,
-      grc: grc!.urls.postgres!,
-      grcAdmin: grc!.urls.admin!,
-      opendataApi: opendataApi!.urls.http!,
-    };
-    const [geo, lycees, requests, insights] = await Promise.all([
-      start('geo', 'subgraphs/geo/main.ts', { ...free('GEO_SUBGRAPH_PORT'), GEO_API_URL: legacy.geoApi }),
-      start('lycees', 'subgraphs/lycees/main.ts', { ...free('LYCEES_SUBGRAPH_PORT'), LYCEES_API_URL: legacy.lyceesApi }),
-      start('requests', 'subgraphs/requests/main.ts', {
-        ...free('REQUESTS_SUBGRAPH_PORT'), GRC_DATABASE_URL: legacy.grc, GEO_API_URL: legacy.geoApi, LYCEES_API_URL: legacy.lyceesApi,
-      }),
-      start('insights', 'subgraphs/insights/main.ts', { ...free('INSIGHTS_SUBGRAPH_PORT'), OPENDATA_API_URL: legacy.opendataApi }),
-    ]);
-    const subgraphs = {
-      geo: geo.urls.graphql!,
-      lycees: lycees.urls.graphql!,
-      requests: requests.urls.graphql!,
-      insights: insights.urls.graphql!,
-    };
-    const gateway = await start('gateway', 'gateway/main.ts', {
+  // Each process starts as soon as what it needs is ready, not when a whole stage is: geo does not
+  // wait for the GRC's database, nor the gateway for anything but the subgraphs' addresses.
+  const [geoApi, lyceesApi, grc, opendataApi] = LEGACY.map((system) =>
+    start(system.name, system.entry, { ...free(system.port), ...('admin' in system ? free(system.admin) : {}) }),
+  ) as [Promise<LaunchedProcess>, Promise<LaunchedProcess>, Promise<LaunchedProcess>, Promise<LaunchedProcess>];
+  const geo = geoApi.then((api) => start('geo', 'subgraphs/geo/main.ts', { ...free('GEO_SUBGRAPH_PORT'), GEO_API_URL: api.urls.http }));
+  const lycees = lyceesApi.then((api) => start('lycees', 'subgraphs/lycees/main.ts', { ...free('LYCEES_SUBGRAPH_PORT'), LYCEES_API_URL: api.urls.http }));
+  const insights = opendataApi.then((api) => start('insights', 'subgraphs/insights/main.ts', { ...free('INSIGHTS_SUBGRAPH_PORT'), OPENDATA_API_URL: api.urls.http }));
+  const requests = Promise.all([grc, geoApi, lyceesApi]).then(([database, geoSystem, lyceesSystem]) =>
+    start('requests', 'subgraphs/requests/main.ts', {
+      ...free('REQUESTS_SUBGRAPH_PORT'), GRC_DATABASE_URL: database.urls.postgres, GEO_API_URL: geoSystem.urls.http, LYCEES_API_URL: lyceesSystem.urls.http,
+    }),
+  );
+  const subgraphs = Promise.all([geo, lycees, requests, insights]).then(([g, l, r, i]) => ({
+    geo: g.urls.graphql!,
+    lycees: l.urls.graphql!,
+    requests: r.urls.graphql!,
+    insights: i.urls.graphql!,
+  }));
+  const startGateway = (urls: Record<string, string>) =>
+    start('gateway', 'gateway/main.ts', {
       ...free('PORT'),
-      SUBGRAPH_URLS: Object.entries(subgraphs)
+      SUBGRAPH_URLS: Object.entries(urls)
         .map(([name, url]) => `${name}=${url}`)
         .join(','),
     });
-    return { gateway: gateway.urls.graphql!, legacy, subgraphs, processes: started, stop: stopAll };
+  // On fixed ports the subgraphs' addresses are known before they run: the gateway starts with the
+  // rest (it calls a subgraph only when a query needs it). On free ports it waits for their reports.
+  const known = options.freePorts ? undefined : configuredSubgraphUrls({ ...process.env, ...options.env });
+  const gateway = known ? startGateway(known) : subgraphs.then(startGateway);
+  const all = [geoApi, lyceesApi, grc, opendataApi, geo, lycees, insights, requests, gateway];
+  try {
+    const [g, geoSystem, lyceesSystem, database, opendata] = await Promise.all([gateway, geoApi, lyceesApi, grc, opendataApi]);
+    return {
+      gateway: g.urls.graphql!,
+      gatewayUrls: g.urls,
+      legacy: {
+        geoApi: geoSystem.urls.http!,
+        lyceesApi: lyceesSystem.urls.http!,
+        grc: database.urls.postgres!,
+        grcAdmin: database.urls.admin!,
+        opendataApi: opendata.urls.http!,
+      },
+      subgraphs: await subgraphs,
+      processes: started,
+      stop: stopAll,
+    };
   } catch (error) {
+    // Let every start that is under way finish (or fail) first, so none is left running.
+    await Promise.allSettled(all);
     await stopAll();
     throw error;
   }
+}
+
+/** The URLs the subgraphs will announce on their configured ports (subgraphs/kit/server.ts); undefined if one is 0 (any free port). */
+function configuredSubgraphUrls(env: Record<string, string | undefined>): Record<string, string> | undefined {
+  const specs = { geo: geoSubgraphEnv, lycees: lyceesSubgraphEnv, requests: requestsSubgraphEnv, insights: insightsSubgraphEnv };
+  const urls: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const { host, port } = readEnv({ host: spec.host, port: spec.port }, env);
+    if (port === 0) return undefined;
+    urls[name] = `http://${host}:${port}/graphql`;
+  }
+  return urls;
 }

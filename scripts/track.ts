@@ -1,20 +1,22 @@
 /**
- * `npm run track -- <reference> <token> [--after <cursor>] [--url ws://127.0.0.1:4000/graphql]`:
+ * `npm run track -- <reference> <token> [--after <cursor>] [--for <seconds>] [--url ws://127.0.0.1:4000/graphql]`:
  * follows one request through the gateway over graphql-ws and prints each change as it arrives,
  * parcel-tracking style — what a citizen's app does with the token `submitRequest` returned.
- * Ctrl-C stops; run it again with `--after` and the last cursor printed to get what was missed.
+ * Ctrl-C stops (or `--for`, after that many seconds: scripts and the README's test use it); run it
+ * again with `--after` and the last cursor printed to get what was missed.
  */
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
 
-const USAGE = 'usage: npm run track -- <reference> <tracking or agent token> [--after <cursor>] [--url ws://127.0.0.1:4000/graphql]';
+const USAGE = 'usage: npm run track -- <reference> <tracking or agent token> [--after <cursor>] [--for <seconds>] [--url ws://127.0.0.1:4000/graphql]';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { after: { type: 'string' }, url: { type: 'string', default: 'ws://127.0.0.1:4000/graphql' } },
+  options: { after: { type: 'string' }, for: { type: 'string' }, url: { type: 'string', default: 'ws://127.0.0.1:4000/graphql' } },
 });
 const [reference, token] = positionals;
-if (!reference || !token) {
+const seconds = values.for === undefined ? undefined : Number(values.for);
+if (!reference || !token || (seconds !== undefined && !(seconds > 0))) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -66,8 +68,11 @@ const stop = client.subscribe<{ requestUpdated: Update }>(
     complete: () => process.exit(0),
   },
 );
-process.on('SIGINT', () => {
+client.on('connected', () => console.log(`Connected to ${values.url}; waiting for changes.`));
+const finish = () => {
   stop();
   void client.dispose();
   process.exit(0);
-});
+};
+process.on('SIGINT', finish);
+if (seconds !== undefined) setTimeout(finish, seconds * 1000);

@@ -16,17 +16,14 @@ import {
   GraphQLError,
   Kind,
   type ASTVisitor,
-  type FragmentDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
+import { fragmentsOf } from './fragments.ts';
 
 export function MaxDepthRule(maxDepth: number) {
   return function MaxDepthRuleInstance(context: ValidationContext): ASTVisitor {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
+    const fragments = fragmentsOf(context.getDocument());
     // Depth of each fragment's own selection set, computed once per document.
     const fragmentDepths = new Map<string, number>();
     const visiting = new Set<string>();

@@ -35,6 +35,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { fragmentsOf } from '../../common/validation/fragments.ts';
 
 /** Response key of the `__typename` the rewrite adds; no client alias can be expected to use it. */
 export const TYPENAME_ALIAS = 'passerelle__typename';
@@ -102,8 +103,7 @@ export function analyseOperation(
   operation: OperationDefinitionNode,
   allowed: (parent: string, field: string) => boolean,
 ): Analysis {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const fragments = fragmentsOf(document);
   const done = new Map<string, FragmentResult | null>();
   let work = 0;
   let ordinal = 0;

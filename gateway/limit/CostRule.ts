@@ -26,7 +26,6 @@ import {
   isInterfaceType,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLSchema,
   type GraphQLType,
@@ -35,6 +34,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { CostDirectives } from './cost-directives.ts';
+import { fragmentsOf } from '../../common/validation/fragments.ts';
 
 export interface CostInput {
   /** The API schema the operation was validated against. */
@@ -60,10 +60,7 @@ interface Sized {
 
 export function estimateCost(input: CostInput): number {
   const { schema, document, operation, variables, directives, defaultListSize } = input;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+  const fragments = fragmentsOf(document);
   const memo = new Map<string, number>();
   const visiting = new Set<string>();
   const variableDefaults = new Map<string, ValueNode>();

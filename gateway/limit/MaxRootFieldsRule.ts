@@ -14,17 +14,14 @@ import {
   GraphQLError,
   Kind,
   type ASTVisitor,
-  type FragmentDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
+import { fragmentsOf } from '../../common/validation/fragments.ts';
 
 export function MaxRootFieldsRule(maxRootFields: number) {
   return function MaxRootFieldsRuleInstance(context: ValidationContext): ASTVisitor {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
+    const fragments = fragmentsOf(context.getDocument());
     const fragmentFields = new Map<string, ReadonlySet<string>>();
     const visiting = new Set<string>();
 

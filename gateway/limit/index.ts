@@ -1,7 +1,6 @@
 /** Stage "limit": validation rules that refuse an operation before it is planned. */
 export { MaxDepthRule } from './MaxDepthRule.ts';
 export { MaxAliasesRule } from './MaxAliasesRule.ts';
-export { NoIntrospectionRule } from './NoIntrospectionRule.ts';
 export { MaxRootFieldsRule } from './MaxRootFieldsRule.ts';
 export { maxTokensParseOptions, tokenLimitError } from './MaxTokens.ts';
 export { estimateCost, type CostInput } from './CostRule.ts';

@@ -107,12 +107,15 @@ export class RateLimiter {
     return this.redis !== undefined && ['reconnecting', 'close', 'end'].includes(this.redis.status);
   }
 
-  /** Counts one hit of `key` against `limit` per sliding window. */
-  async hit(key: string, limit: number, now = Date.now()): Promise<RateDecision> {
+  /**
+   * Counts one hit of `key` weighing `weight` (1 for a request; an operation's estimated cost for a
+   * cost budget) against `limit` per sliding window.
+   */
+  async hit(key: string, limit: number, now = Date.now(), weight = 1): Promise<RateDecision> {
     const index = Math.floor(now / this.windowMs);
     const elapsed = (now - index * this.windowMs) / this.windowMs;
     const currentKey = `${key}:${index}`;
-    const [current, previous] = await Promise.all([this.windows.consume(currentKey, 1), this.windows.get(`${key}:${index - 1}`)]);
+    const [current, previous] = await Promise.all([this.windows.consume(currentKey, weight), this.windows.get(`${key}:${index - 1}`)]);
     const counted = consumed(current);
     const before = consumed(previous);
     const estimate = before * (1 - elapsed) + counted;
@@ -120,8 +123,8 @@ export class RateLimiter {
     if (estimate <= limit) {
       return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - estimate)), resetS, retryAfterS: 0 };
     }
-    await this.windows.reward(currentKey, 1);
-    return { allowed: false, limit, remaining: 0, resetS, retryAfterS: this.retryAfter(limit, before, counted - 1, elapsed) };
+    await this.windows.reward(currentKey, weight);
+    return { allowed: false, limit, remaining: 0, resetS, retryAfterS: this.retryAfter(limit, before, counted - weight, elapsed, weight) };
   }
 
   /** Counts one request of `key` against `quota` per UTC day. */
@@ -145,16 +148,16 @@ export class RateLimiter {
   }
 
   /**
-   * When the next hit would pass, with `admitted` hits in this window and `before` in the previous:
-   * still in this window if it has room and the previous one's weight fades enough, otherwise in
-   * the next one, once this window's weight (then the previous one) has faded enough.
+   * When a hit of `weight` would pass, with `admitted` already counted in this window and `before` in
+   * the previous: still in this window if it has room and the previous one's weight fades enough,
+   * otherwise in the next one, once this window's weight (then the previous one) has faded enough.
    */
-  private retryAfter(limit: number, before: number, admitted: number, elapsed: number): number {
+  private retryAfter(limit: number, before: number, admitted: number, elapsed: number, weight: number): number {
     let waitWindows: number;
-    if (admitted + 1 <= limit && before > 0) {
-      waitWindows = 1 - (limit - admitted - 1) / before - elapsed;
+    if (admitted + weight <= limit && before > 0) {
+      waitWindows = 1 - (limit - admitted - weight) / before - elapsed;
     } else {
-      const fade = admitted > 0 ? Math.max(0, 1 - (limit - 1) / admitted) : 0;
+      const fade = admitted > 0 ? Math.max(0, 1 - (limit - weight) / admitted) : 0;
       waitWindows = 1 - elapsed + fade;
     }
     return Math.max(1, Math.ceil((Math.max(0, waitWindows) * this.windowMs) / 1000));

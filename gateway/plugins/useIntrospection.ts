@@ -1,6 +1,7 @@
 import { Kind, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import { errorCatalogue, passerelleError } from '../../common/errors.ts';
 import type { GatewayPlugin } from '../pipeline.ts';
+import { fragmentsOf } from '../../common/validation/fragments.ts';
 
 /** The scope that lets a caller introspect where introspection is otherwise off. */
 export const INTROSPECTION_SCOPE = 'introspection';
@@ -29,10 +30,7 @@ export function useIntrospection(options: IntrospectionOptions): GatewayPlugin {
     name: 'introspection',
     onOperation({ document, operation, principal }) {
       if (principal.scopes.includes(INTROSPECTION_SCOPE)) return;
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const definition of document.definitions) {
-        if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-      }
+      const fragments = fragmentsOf(document);
       const field = introspectionField(operation.selectionSet, fragments, new Set());
       if (field) {
         throw passerelleError('INTROSPECTION_DISABLED', `Introspection ("${field}") is disabled on this gateway.`, {

@@ -9,6 +9,7 @@
  *   runs, so this check is the receive stage's, on the GET parameters (a URL is at most a few KB:
  *   parsing it here costs nothing that matters).
  */
+import type { Duplex } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { getOperationAST, parse } from 'graphql';
 import { errorCatalogue, passerelleError } from '../../common/errors.ts';
@@ -44,4 +45,24 @@ export function refuseGetMutation(method: string, url: URL): void {
     return;
   }
   if (operation?.operation === 'mutation') throw passerelleError('METHOD_NOT_ALLOWED', 'Mutations cannot be sent with GET; use POST.');
+}
+
+/**
+ * What Node's HTTP parser refuses before any handler runs (a URL or headers past its 16 KB limit, a
+ * malformed request line): by default an empty-bodied 431/400. The client gets a GraphQL-shaped body
+ * with a catalogue code instead, then the connection closes (the parser's state is lost).
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const code = tooLarge ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+  const status = errorCatalogue[code].status;
+  const body = JSON.stringify({ errors: [{ message: errorCatalogue[code].message, extensions: { code } }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

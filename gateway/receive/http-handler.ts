@@ -18,6 +18,7 @@ import type { CorsPolicy } from './cors.ts';
 import { refuseGetMutation } from './http-codes.ts';
 import { settleDocument, type DocumentResolver } from './documents.ts';
 import type { EventLoopDelay } from './event-loop.ts';
+import type { StaticFilesHandler } from './static-files.ts';
 
 export type { GatewayContext };
 
@@ -39,6 +40,8 @@ export interface HttpHandlerOptions {
   cors?: CorsPolicy;
   /** Persisted queries and trusted documents, settled before GraphQL sees the request (receive/documents.ts). */
   documents?: DocumentResolver;
+  /** Every other path: the web console's files (receive/static-files.ts); without it, 404. */
+  staticFiles?: StaticFilesHandler;
 }
 
 export function createHttpHandler(options: HttpHandlerOptions) {
@@ -50,6 +53,10 @@ export function createHttpHandler(options: HttpHandlerOptions) {
     if (method === 'OPTIONS' && options.cors) return options.cors.preflight(req, res);
     if (method !== 'GET' && method !== 'POST') {
       throw passerelleError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed on /graphql; use GET or POST.`);
+    }
+    // Someone typing the address in a browser: say what this is and where the pages are, in JSON.
+    if (method === 'GET' && !url.searchParams.has('query') && !url.searchParams.has('extensions')) {
+      throw passerelleError('BAD_REQUEST', 'This is the GraphQL endpoint: POST a JSON body {"query": "…"} (Content-Type: application/json). The console is at /, the API explorer at /explorer.');
     }
     const received: ReceivedRequest = {
       method,
@@ -123,6 +130,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return await graphql(req, res, url);
       if (url.pathname === '/health') return await health(res, false);
       if (url.pathname === '/health/subgraphs') return await health(res, true);
+      if (options.staticFiles) return await options.staticFiles(req, res, url);
       sendJson(res, 404, { error: 'not_found', message: 'GraphQL is served on /graphql.' });
     } catch (error) {
       if (error instanceof GraphQLError && error.extensions.code && !res.headersSent) {

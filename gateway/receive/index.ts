@@ -4,4 +4,4 @@ export { createHttpHandler, type HttpHandlerOptions, type GatewayContext } from 
 export { refuseSubscriptionsOverHttp } from './subscriptions-over-http.ts';
 export { createCorsPolicy, type CorsPolicy, type CorsOptions } from './cors.ts';
 export { createDocumentResolver, readManifest, sha256, type DocumentResolver, type DocumentsOptions } from './documents.ts';
-export { refuseUnresolvedOperations, refuseGetMutation } from './http-codes.ts';
+export { answerClientError, refuseUnresolvedOperations, refuseGetMutation } from './http-codes.ts';

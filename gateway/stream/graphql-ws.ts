@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { httpStatusOf, passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { headersWithConnectionParams, whenCredentialsExpire } from '../authenticate/index.ts';
@@ -138,7 +138,13 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
           contextValue: new Invocation(prepared.operation, ctx.extra, id),
         };
       },
-      execute: (args) => invocationOf(args.contextValue).operation.execute(),
+      execute(args) {
+        const { operation, connection, id } = invocationOf(args.contextValue);
+        const gaveUp = new AbortController();
+        // The socket closing aborts it (onClose releases every lease), and so does the client's `complete`.
+        connection.leases?.set(id, () => gaveUp.abort());
+        return abortableResult(operation.execute(gaveUp.signal), gaveUp);
+      },
       subscribe(args) {
         const { operation, connection, id } = invocationOf(args.contextValue);
         const stream = operation.subscribe({ onOverflow: () => terminate(connection, 'SUBSCRIBER_TOO_SLOW') });
@@ -202,6 +208,35 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
       }, 1_000);
       await server.dispose();
       clearTimeout(grace);
+    },
+  };
+}
+
+/**
+ * A query or mutation's single result as a one-value iterator. graphql-ws awaits a plain promise
+ * without registering it, so a client's `complete` could not reach it; an iterator it registers at
+ * once, and its `return` (the client's `complete`) aborts the subgraph fetches still running.
+ */
+function abortableResult(result: Promise<ExecutionResult>, gaveUp: AbortController): AsyncIterableIterator<ExecutionResult> {
+  let delivered = false;
+  let settled = false;
+  void result.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (delivered) return { done: true, value: undefined };
+      delivered = true;
+      return { done: false, value: await result };
+    },
+    async return() {
+      if (!settled) gaveUp.abort();
+      delivered = true;
+      return { done: true, value: undefined };
     },
   };
 }

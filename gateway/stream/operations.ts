@@ -80,8 +80,9 @@ export class PreparedOperation {
   }
 
   /** Runs a query or mutation once. */
-  execute(): Promise<ExecutionResult> {
-    return this.core.runner.run(this.run);
+  execute(gaveUp?: AbortSignal): Promise<ExecutionResult> {
+    // The client giving up (graphql-ws complete/close, SSE response closed) aborts the subgraph fetches.
+    return this.core.runner.run(gaveUp ? { ...this.run, context: { ...this.run.context, signal: gaveUp } } : this.run);
   }
 
   /** Joins (or starts) the shared stream of this subscription. */

@@ -69,7 +69,14 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
 
     if (!prepared.ok) return endWith(res, { errors: core.shapeErrors(prepared.errors) });
     const { operation } = prepared;
-    if (operation.kind !== 'subscription') return endWith(res, core.shapeResult(await operation.execute()));
+    if (operation.kind !== 'subscription') {
+      const gaveUp = new AbortController();
+      const abort = () => gaveUp.abort();
+      res.once('close', abort);
+      const result = await operation.execute(gaveUp.signal);
+      res.off('close', abort);
+      return endWith(res, core.shapeResult(result));
+    }
 
     let finished = false;
     let stream: AsyncIterableIterator<ExecutionResult> | undefined;

@@ -16,7 +16,7 @@ export type GrcConfig = Parsed<typeof grcEnv>;
 
 export async function startGrc(config: GrcConfig, logger: Logger): Promise<Running> {
   const storage = await openStorage(
-    { databaseUrl: config.databaseUrl, dataDir: config.dataDir, seed: config.seed, requestCount: config.requestCount },
+    { databaseUrl: config.databaseUrl, dataDir: config.dataDir, seedCacheDir: config.seedCacheDir, seed: config.seed, requestCount: config.requestCount },
     logger,
   );
   // An HttpSystem without routes: only its admin endpoints, its counter and its live faults.

@@ -21,7 +21,8 @@
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../../common/logger.ts';
 import type { GenerateOptions } from './data.ts';
-import { connectPostgres, openPglite, pgliteDatabase } from './database.ts';
+import { connectPostgres } from './database.ts';
+import { openSeededPglite } from './seed-cache.ts';
 import { migrateAndSeed } from './setup.ts';
 
 /** Connections pglite-socket accepts at once (its default is 1). */
@@ -42,6 +43,8 @@ export interface StorageOptions extends GenerateOptions {
   databaseUrl: string | undefined;
   /** PGlite's data directory, or "memory". */
   dataDir: string;
+  /** Snapshots of the seeded in-memory PGlite (seed-cache.ts), or "off". */
+  seedCacheDir: string;
 }
 
 export function openStorage(options: StorageOptions, logger: Logger): Promise<GrcStorage> {
@@ -70,8 +73,7 @@ async function postgresStorage(databaseUrl: string, options: GenerateOptions, lo
 }
 
 async function pgliteStorage(options: StorageOptions, logger: Logger): Promise<GrcStorage> {
-  const db = await openPglite(options.dataDir);
-  await migrateAndSeed(pgliteDatabase(db), options, logger);
+  const db = await openSeededPglite(options, logger);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: PGLITE_MAX_CONNECTIONS });
   await server.start();
   const port = Number(server.getServerConn().split(':').at(-1));

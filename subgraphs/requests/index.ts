@@ -11,7 +11,7 @@ import { startSubgraph, subgraphLimitsOf, type Caller } from '../kit/index.ts';
 import { createAuditLog } from './access/audit.ts';
 import { viewerOf } from './access/caller.ts';
 import { Access } from './access/rules.ts';
-import { startChangeCapture } from './capture/index.ts';
+import { encodeCursor, startChangeCapture } from './capture/index.ts';
 import { GrcConnector } from './connector.ts';
 import { startMigrations } from './grc/migrate.ts';
 import { createLoaders } from './loaders.ts';
@@ -53,9 +53,10 @@ export async function startRequestsSubgraph(config: RequestsSubgraphConfig, logg
   });
   // One context factory for HTTP requests and subscription events alike. `identity` is the caller
   // the gateway vouches for, verified by the kit (HTTP) or at connect (subscriptions.ts).
+  const feedPosition = async () => encodeCursor(await changes.head());
   const createContext = ({ identity }: { identity: Caller | null }): RequestsContext => {
     const loaders = createLoaders(connector);
-    return { loaders, maxPageSize: config.maxPageSize, workflow, access: new Access(viewerOf(identity), connector, audit) };
+    return { loaders, maxPageSize: config.maxPageSize, workflow, access: new Access(viewerOf(identity), connector, audit), feedPosition };
   };
   const subgraph = await startSubgraph<RequestsContext>({
     name: 'requests',

@@ -5,6 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import type { CategoryRecord, GrcConnector, Page, RequestEventRecord, RequestFilter, RequestRecord, RequestStatsRecord, ServiceRecord, Window } from './connector.ts';
+import { batchLoader, groupLoader, isolated } from '../kit/index.ts';
 import { createEstimateLoader } from './workflow/estimate.ts';
 
 /** Far above the 507 communes of the largest département; bounds one `ANY($1)` array. */
@@ -20,48 +21,9 @@ export interface LyceePageKey extends Window {
   rows: Pick<RequestFilter, 'serviceIds' | 'references'>;
 }
 
-/**
- * A batch function that answers one value per key, made so that one member's failure never fails
- * the others (issue 7): each caller's input is validated before it joins a batch, and should the
- * batch query still fail, every key is retried alone and only the keys that fail alone get the error.
- */
-function isolated<K, V>(load: (keys: readonly K[]) => Promise<V[]>): (keys: readonly K[]) => Promise<(V | Error)[]> {
-  return async (keys) => {
-    try {
-      return await load(keys);
-    } catch (error) {
-      // Only a rejected query can be one member's fault; an unavailable GRC fails everyone alike.
-      if (keys.length === 1 || !rejectedQuery(error)) return keys.map(() => error as Error);
-      return Promise.all(keys.map((key) => load([key]).then((values) => values[0]!, (failure: unknown) => failure as Error)));
-    }
-  };
-}
-
-/** One record (or null) per key, from a batch call that returns records in any order. */
-function byKey<K, V>(fetchMany: (keys: readonly K[]) => Promise<V[]>, keyOf: (value: V) => K) {
-  return async (keys: readonly K[]): Promise<(V | null)[]> => {
-    const found = new Map<K, V>();
-    for (const value of await fetchMany(keys)) found.set(keyOf(value), value);
-    return keys.map((key) => found.get(key) ?? null);
-  };
-}
-
-/** The list of records of each key, from a batch call that returns them all together. */
-function groupedByKey<K, V>(fetchMany: (keys: readonly K[]) => Promise<V[]>, groupOf: (value: V) => K) {
-  return async (keys: readonly K[]): Promise<V[][]> => {
-    const groups = new Map<K, V[]>();
-    for (const value of await fetchMany(keys)) {
-      const key = groupOf(value);
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(value);
-    }
-    return keys.map((key) => groups.get(key) ?? []);
-  };
-}
-
 export function createLoaders(connector: GrcConnector) {
-  const options = { maxBatchSize: MAX_BATCH_SIZE };
+  // One member's rejected query is retried alone; an unavailable GRC fails everyone alike.
+  const options = { maxBatchSize: MAX_BATCH_SIZE, isolate: rejectedQuery };
   const services = new DataLoader<'all', ServiceRecord[]>(async (keys) => {
     const all = await connector.services();
     return keys.map(() => all);
@@ -71,14 +33,14 @@ export function createLoaders(connector: GrcConnector) {
     return keys.map(() => all);
   });
   return {
-    requestById: new DataLoader<string, RequestRecord | null>(isolated(byKey((ids) => connector.requestsByIds(ids), (r) => r.id)), options),
-    requestByReference: new DataLoader<string, RequestRecord | null>(isolated(byKey((refs) => connector.requestsByReferences(refs), (r) => r.reference)), options),
-    timeline: new DataLoader<string, RequestEventRecord[]>(isolated(groupedByKey((ids) => connector.timelines(ids), (e) => e.requestId)), options),
+    requestById: batchLoader((ids: readonly string[]) => connector.requestsByIds(ids), (r) => r.id, options),
+    requestByReference: batchLoader((refs: readonly string[]) => connector.requestsByReferences(refs), (r) => r.reference, options),
+    timeline: groupLoader((ids: readonly string[]) => connector.timelines(ids), (e: RequestEventRecord) => e.requestId, options),
     communeStats: statsLoader((codes) => connector.statsByCommunes(codes)),
     departementStats: statsLoader((codes) => connector.statsByDepartements(codes)),
     /** Lycées asking for the same window share one query. */
     lyceeOpenRequests: new DataLoader<LyceePageKey, Page<RequestRecord>, string>(
-      isolated(async (keys) => {
+      isolated(async (keys: readonly LyceePageKey[]) => {
         const byWindow = new Map<string, { window: Window; rows: LyceePageKey['rows']; uais: string[] }>();
         for (const key of keys) {
           const id = windowOf(key);
@@ -93,7 +55,7 @@ export function createLoaders(connector: GrcConnector) {
           }),
         );
         return keys.map((key) => pages.get(`${key.uai}|${windowOf(key)}`)!);
-      }),
+      }, rejectedQuery),
       { ...options, cacheKeyFn: (key) => `${key.uai}|${windowOf(key)}` },
     ),
     search: new DataLoader<SearchKey, Page<RequestRecord>, string>(
@@ -122,10 +84,10 @@ const windowOf = (key: LyceePageKey) => JSON.stringify([key.offset, key.limit, k
 /** Statistics per territory code; a territory without requests gets zeros, not null. */
 function statsLoader(fetchMany: (codes: readonly string[]) => Promise<RequestStatsRecord[]>) {
   return new DataLoader<string, RequestStatsRecord>(
-    isolated(async (codes) => {
+    isolated(async (codes: readonly string[]) => {
       const found = new Map((await fetchMany(codes)).map((stats) => [stats.key, stats]));
       return codes.map((code) => found.get(code) ?? { key: code, total: 0, open: 0, resolved: 0, medianResolutionDays: null });
-    }),
+    }, rejectedQuery),
     { maxBatchSize: MAX_BATCH_SIZE },
   );
 }

@@ -4,7 +4,7 @@
  * every request reached here passes `access.visible`, every list `access.restriction()`, every
  * personal field `access.personal`.
  */
-import { GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLScalarType, Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { badUserInput } from '../../common/errors.ts';
 import { COMMUNE_CODE, DEPARTEMENT_CODE, REQUEST_REFERENCE, UAI, expectFormat, pageWindow, toConnection, type PageArgs } from '../kit/index.ts';
 import type { Access } from './access/rules.ts';
@@ -20,6 +20,8 @@ export interface RequestsContext {
   workflow: RequestWorkflow;
   /** Who is calling, and the row rules applied to them. */
   access: Access;
+  /** The change feed's position now, as a `cursor` (capture/index.ts `head`). */
+  feedPosition: () => Promise<string>;
 }
 
 /** Service codes as the GRC writes them (e.g. "TRANSPORTS", "TER-93"). */
@@ -101,14 +103,33 @@ function toFilter(input: FilterInput | null | undefined): RequestFilter {
 /** A timeline entry with its request, which the row rules need for `message`. */
 type TimelineEvent = RequestEventRecord & { request: RequestRecord };
 
+/** Whether the field's own selection (through inline fragments and fragment spreads, each once) asks for `name`. */
+function selects(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const within = (set: SelectionSetNode | undefined): boolean =>
+    set?.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return within(selection.selectionSet);
+      if (seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      return within(info.fragments[selection.name.value]?.selectionSet);
+    }) ?? false;
+  return info.fieldNodes.some((node) => within(node.selectionSet));
+}
+
 const connection = (page: Page<RequestRecord>) => toConnection(page.items, page.offset, page.totalCount);
 
 export const resolvers = {
   DateTime,
   Mutation,
   Query: {
-    request: async (_: unknown, args: { reference: string }, { loaders, access }: RequestsContext) =>
-      access.visible(await loaders.requestByReference.load(expectFormat('reference', args.reference, REQUEST_REFERENCE))),
+    request: async (_: unknown, args: { reference: string }, { loaders, access, feedPosition }: RequestsContext, info: GraphQLResolveInfo) => {
+      const reference = expectFormat('reference', args.reference, REQUEST_REFERENCE);
+      // The feed's position is read before the request: subscribing after it misses no change made since.
+      const position = selects(info, 'cursor') ? await feedPosition() : null;
+      const request = await access.visible(await loaders.requestByReference.load(reference));
+      return request && position !== null ? { ...request, cursor: position } : request;
+    },
     requests: async (_: unknown, args: PageArgs & { filter?: FilterInput | null }, { loaders, maxPageSize, access }: RequestsContext) => {
       const filter = { ...toFilter(args.filter), ...(await access.restriction()) };
       const window = checkedWindow(args, maxPageSize);

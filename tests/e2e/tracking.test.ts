@@ -52,6 +52,7 @@ const tracked = (recording: Recording) => recording.requests() as unknown as Tra
 interface Filed {
   reference: string;
   serviceCode: string;
+  token: string;
   follow(after?: string): Recording;
   /** A change made behind Passerelle's back: the old back office writes the table directly. */
   backOffice(status: string): Promise<unknown>;
@@ -81,6 +82,7 @@ async function fileRequest(key: string): Promise<Filed> {
   return {
     reference: request.reference,
     serviceCode: request.service.code,
+    token: trackingToken,
     follow(after) {
       const recording = subscribe(gateway, TRACK, { reference: request.reference, after }, `Bearer ${trackingToken}`);
       recordings.push(recording);
@@ -124,6 +126,26 @@ afterAll(async () => {
 });
 
 describe('Tracking a request through the gateway', () => {
+  it('reads a request with the feed position it is consistent with: following from it misses no change made after the read', async () => {
+    const filed = await fileRequest('e2e-read-then-follow');
+    const read = await graphql<{ request: { status: string; cursor: string | null } }>(
+      gateway,
+      'query($r: String!) { request(reference: $r) { status cursor } }',
+      { r: filed.reference },
+      { headers: { authorization: `Bearer ${filed.token}` } },
+    );
+    expect(read.body.errors).toBeUndefined();
+    expect(read.body.data!.request.status).toBe('NEW');
+    const position = read.body.data!.request.cursor;
+    expect(position).toBeTruthy();
+    // The change lands between the read and the subscription: the gap a page opened "from now on" would have.
+    await filed.backOffice('QUA');
+    const live = filed.follow(position!);
+    await waitFor(() => tracked(live).some((u) => u.status === 'QUALIFIED'), 'the change made after the read');
+    expect(tracked(live).map((u) => u.status)).toEqual(['QUALIFIED']);
+    await live.dispose();
+  });
+
   it('delivers a change made straight in the GRC database, whole, across subgraphs', async () => {
     const filed = await fileRequest('e2e-whole');
     const live = filed.follow(ORIGIN);

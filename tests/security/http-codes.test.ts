@@ -103,3 +103,18 @@ describe('Upstream failure descriptions', () => {
     expect(describeFailure(undefined)).toBe('unknown failure');
   });
 });
+
+describe("What Node's HTTP parser refuses", () => {
+  it('answers a URL past the 16 KB header limit with 431 HEADERS_TOO_LARGE, a GraphQL-shaped body', async () => {
+    const gateway = await startToyFederation();
+    try {
+      const url = `${gateway.gatewayUrl}?query=${encodeURIComponent(`{ ${'a: __typename '.repeat(2_000)}}`)}`;
+      const response = await fetch(url, { headers: { 'graphql-preflight': '1' } });
+      expect(response.status).toBe(431);
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]!.extensions.code).toBe('HEADERS_TOO_LARGE');
+    } finally {
+      await gateway.stop();
+    }
+  });
+});

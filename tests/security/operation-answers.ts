@@ -20,11 +20,9 @@ import type { GeneratedOperation } from './operation-generator.ts';
 export type Transport = 'post' | 'get' | 'sse' | 'ws';
 
 /** Statuses a well-formed refusal or answer may have (the catalogue's, without 500/502/503). */
-const STATUSES = new Set([200, 400, 401, 403, 405, 409, 413, 429]);
+const STATUSES = new Set([200, 400, 401, 403, 405, 409, 413, 429, 431]);
 /** Codes that mean load, not a mishandled input: tolerated, with the subgraph named. */
 const LOAD_CODES = new Set(['GATEWAY_TIMEOUT']);
-/** Node's default --max-http-header-size: the request line and headers together. */
-const MAX_HEADER_BYTES = 16 * 1024;
 /** A stack frame (`at fn (file.ts:12:3)`) or a path into the sources. */
 const STACK = /\n\s+at\s|\bat\s+\S+\s+\(\S+:\d+:\d+\)|node_modules\/|\/work\/|file:\/\//;
 
@@ -95,8 +93,6 @@ export async function send(transport: Transport, request: Send): Promise<Answer>
     if (operation.operationName !== undefined) url.searchParams.set('operationName', operation.operationName);
     const response = await fetch(url, { headers: { ...headers, 'apollo-require-preflight': '1' } });
     const text = await response.text();
-    // A URL past Node's header limit (16 KB) is refused by its HTTP parser, before any GraphQL: 431, no body.
-    if (response.status === 431 && url.href.length > MAX_HEADER_BYTES) return { transport, status: 431, problems: [], codes: [] };
     return { transport, status: response.status, ...httpProblems(response.status, response.headers, text) };
   }
   const accept = transport === 'sse' ? 'text/event-stream' : 'application/json';

@@ -3,6 +3,7 @@
  * (MAX_SUBGRAPH_RESPONSE_BYTES, read while it streams in), the size of the final answer
  * (MAX_RESPONSE_BYTES), and a client that gives up cancelling its subgraph fetches.
  */
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER, identityKey, signIdentity } from '../../common/identity.ts';
 import { errorCodes, graphql } from '../harness/graphql.ts';
@@ -61,7 +62,8 @@ describe('MAX_SUBGRAPH_RESPONSE_BYTES', () => {
 });
 
 describe('Cancellation', () => {
-  it('aborts the in-flight subgraph fetch when the client closes its request', async () => {
+  /** Runs `giveUp` (a client abandoning `{ topReview { stars } }` after 300 ms) and waits for the gateway to hang up on the subgraph. */
+  async function expectSubgraphFetchAborted(giveUp: (query: string) => Promise<void>) {
     bySubgraph.setReviewsDelay(3000);
     let closedUnfinished = false;
     const watch = (_req: unknown, res: import('node:http').ServerResponse) => {
@@ -71,21 +73,54 @@ describe('Cancellation', () => {
     };
     bySubgraph.reviews.server.on('request', watch);
     try {
-      const client = new AbortController();
-      const pending = fetch(bySubgraph.gatewayUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ topReview { stars } }' }),
-        signal: client.signal,
-      }).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      client.abort();
-      await pending;
+      await giveUp('{ topReview { stars } }');
       // Long before the subgraph's 3 s answer: the gateway hung up on it.
       await waitFor(() => closedUnfinished, 'the subgraph request to be closed unfinished', 1500);
     } finally {
       bySubgraph.reviews.server.off('request', watch);
       bySubgraph.setReviewsDelay(0);
+    }
+  }
+
+  async function abandonHttp(query: string, accept: string) {
+    const client = new AbortController();
+    const pending = fetch(bySubgraph.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept },
+      body: JSON.stringify({ query }),
+      signal: client.signal,
+    })
+      .then((response) => response.text())
+      .catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.abort();
+    await pending;
+  }
+
+  it('aborts the in-flight subgraph fetch when the client closes its request', async () => {
+    await expectSubgraphFetchAborted((query) => abandonHttp(query, 'application/json'));
+  });
+
+  it('aborts it when an SSE client closes the stream of a query', async () => {
+    await expectSubgraphFetchAborted((query) => abandonHttp(query, 'text/event-stream'));
+  });
+
+  it('aborts it when a graphql-ws client completes the operation, or when the socket closes', async () => {
+    for (const end of ['complete', 'close'] as const) {
+      await expectSubgraphFetchAborted(async (query) => {
+        const socket = new WebSocket(bySubgraph.gatewayUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        await new Promise((resolve, reject) => {
+          socket.once('open', resolve);
+          socket.once('error', reject);
+        });
+        socket.send(JSON.stringify({ type: 'connection_init' }));
+        await new Promise((resolve) => socket.once('message', resolve));
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (end === 'complete') socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+        else socket.close();
+        if (end === 'complete') setTimeout(() => socket.close(), 2_000).unref();
+      });
     }
   });
 });

@@ -86,6 +86,11 @@ export interface ChangeCapture {
    * BAD_USER_INPUT naming `after` when the cursor is older than the journal keeps.
    */
   open(filter: { reference: string } | { service: string }, after: Cursor | null): Promise<ChangeStream>;
+  /**
+   * The feed's position now. Read BEFORE a request is, it is the cursor a client subscribes `after`
+   * to get every change made since that read, none missed (one already reflected may come again).
+   */
+  head(): Promise<Cursor>;
   stats(): BusStats;
   close(): Promise<void>;
 }
@@ -121,6 +126,7 @@ export function startChangeCapture(options: ChangeCaptureOptions): ChangeCapture
       }
       return openChangeStream({ bus, journal: reads, filter, after, maxQueue: MAX_QUEUE, batchSize: BATCH_SIZE, logger });
     },
+    head: () => reads.head(),
     stats: () => bus.stats(),
     async close() {
       // Stop first, wait last: a publication stuck while Redis is away only ends when the bus closes.
