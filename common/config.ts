@@ -3,7 +3,7 @@
  * section (`readEnv(gatewayEnv)` …), so a typo in the gateway's settings cannot stop a subgraph.
  * The README lists every variable declared here; `tests/common/config.test.ts` checks it does.
  */
-import { int, msRange, oneOf, optionalUrl, originList, ratio, secret, str, url, urlMap, type Spec } from './env.ts';
+import { addressList, int, msRange, oneOf, optionalUrl, originList, ratio, secret, str, url, urlMap, type Spec } from './env.ts';
 
 const host = str('HOST', 'Interface every process binds to.', '127.0.0.1');
 const logLevel = oneOf(
@@ -279,6 +279,10 @@ export const gatewayEnv = {
   corsOrigins: originList(
     'CORS_ORIGINS',
     'Comma-separated origins (e.g. "https://portail.example.fr") whose web pages may call the gateway from a browser. Empty: no cross-origin browser access, except http://localhost / 127.0.0.1 / [::1] pages outside production.',
+  ),
+  trustedProxies: addressList(
+    'TRUSTED_PROXIES',
+    'Load balancers in front of the gateway (IP addresses or CIDR blocks, e.g. "10.0.0.0/8"): from their connections the caller\'s address is read from X-Forwarded-For (rate limits, budgets and caps per anonymous IP). Empty: the TCP peer is the caller.',
   ),
   trustedDocumentsPath: str(
     'TRUSTED_DOCUMENTS_PATH',

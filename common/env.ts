@@ -4,6 +4,8 @@
  * with a message naming the variable, instead of surfacing later as a strange failure.
  */
 
+import { isIP } from 'node:net';
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -194,6 +196,27 @@ export function originList(name: string, description: string): Variable<string[]
           fail(name, raw, `comma-separated origins (scheme://host[:port], no path) ("${value}" is not one)`);
         }
         return origin.origin;
+      });
+    },
+  };
+}
+
+/** Comma-separated IP addresses and CIDR blocks (e.g. `10.0.0.0/8,::1`), each checked. */
+export function addressList(name: string, description: string): Variable<string[]> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') return [];
+      return raw.split(',').map((entry) => {
+        const value = entry.trim();
+        const [address, prefix, extra] = value.split('/');
+        const family = isIP(address ?? '');
+        const bits = prefix === undefined ? null : Number(prefix);
+        const validPrefix = bits === null || (/^\d+$/.test(prefix!) && bits <= (family === 6 ? 128 : 32));
+        if (family === 0 || extra !== undefined || !validPrefix) fail(name, raw, `comma-separated IP addresses or CIDR blocks ("${value}" is not one)`);
+        return value;
       });
     },
   };

@@ -23,7 +23,7 @@ import { ANONYMOUS, buildPipeline, type GatewayPlugin } from './pipeline.ts';
 import { OperationPlanner, fileSupergraph, urlSupergraph, withOperationHooks } from './plan/index.ts';
 import { SubgraphDataSource, createPlanRunner, createSubgraphAgent } from './execute/index.ts';
 import { createErrorShaper } from './shape/index.ts';
-import { answerClientError, createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
+import { answerClientError, createClientAddress, createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
 import { SharedSubscriptions, SubscriptionCaps, createGraphQLWsTransport, createSseHandler, createStreamCore, type SubscriptionCounts } from './stream/index.ts';
 import { CSRF_PREVENTION_HEADERS, useCors, useCsrfPrevention, useRateLimit } from './plugins/index.ts';
 import { authenticationFromConfig, useAliasLimit, useAuthentication, useDepthLimit, useIntrospection, useSubgraphTimeout } from './plugins/index.ts';
@@ -187,7 +187,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     perPrincipal: config.maxSubscriptionsPerPrincipal,
     socketsPerPrincipal: config.maxSocketsPerPrincipal,
   });
-  const webSockets = createGraphQLWsTransport({ core, pipeline, logger, maxPayloadBytes: config.maxBodyBytes, caps, documents });
+  const clientAddress = createClientAddress(config.trustedProxies);
+  const webSockets = createGraphQLWsTransport({ core, pipeline, logger, clientAddress, maxPayloadBytes: config.maxBodyBytes, caps, documents });
 
   const eventLoop = createEventLoopMonitor();
   const cors = createCorsPolicy({ origins: config.corsOrigins, nodeEnv: config.nodeEnv });
@@ -195,6 +196,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     apollo,
     pipeline,
     logger,
+    clientAddress,
     maxBodyBytes: config.maxBodyBytes,
     subgraphs: () => subgraphs,
     probeSubgraph: (url) => probe(url, identity(ANONYMOUS), config.subgraphTimeoutMs),

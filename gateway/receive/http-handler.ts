@@ -14,6 +14,7 @@ import type { GatewayContext, Pipeline, ReceivedRequest } from '../pipeline.ts';
 import { sendApolloResponse, sendGraphQLError, sendJson } from '../respond/index.ts';
 import { acceptsEventStream, type EventStreamHandler, type SubscriptionCounts } from '../stream/index.ts';
 import { readBody } from './read-body.ts';
+import type { ClientAddress } from './client-address.ts';
 import type { CorsPolicy } from './cors.ts';
 import { refuseGetMutation } from './http-codes.ts';
 import { settleDocument, type DocumentResolver } from './documents.ts';
@@ -27,6 +28,8 @@ export interface HttpHandlerOptions {
   pipeline: Pipeline;
   logger: Logger;
   maxBodyBytes: number;
+  /** The caller's address (X-Forwarded-For from trusted proxies, receive/client-address.ts); default: the TCP peer. */
+  clientAddress?: ClientAddress;
   /** Current subgraph names and URLs (they change when the supergraph does). */
   subgraphs: () => ReadonlyMap<string, string>;
   probeSubgraph: (url: string) => Promise<boolean>;
@@ -62,7 +65,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       method,
       path: url.pathname,
       headers: req.headers,
-      remoteAddress: req.socket.remoteAddress,
+      remoteAddress: options.clientAddress ? options.clientAddress(req) : req.socket.remoteAddress,
     };
     pipeline.receive(received);
 

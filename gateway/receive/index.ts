@@ -5,3 +5,4 @@ export { refuseSubscriptionsOverHttp } from './subscriptions-over-http.ts';
 export { createCorsPolicy, type CorsPolicy, type CorsOptions } from './cors.ts';
 export { createDocumentResolver, readManifest, sha256, type DocumentResolver, type DocumentsOptions } from './documents.ts';
 export { answerClientError, refuseUnresolvedOperations, refuseGetMutation } from './http-codes.ts';
+export { createClientAddress, type ClientAddress } from './client-address.ts';

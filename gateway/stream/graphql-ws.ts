@@ -27,6 +27,8 @@ export interface GraphQLWsOptions {
   core: StreamCore;
   pipeline: Pipeline;
   logger: Logger;
+  /** The caller's address (X-Forwarded-For from trusted proxies, receive/client-address.ts); default: the TCP peer. */
+  clientAddress?: (request: IncomingMessage) => string | undefined;
   /** Largest message a client may send (MAX_BODY_BYTES); larger closes the socket (1009). */
   maxPayloadBytes: number;
   /** Paths served (default ['/graphql']); other upgrades are refused with 404. */
@@ -70,6 +72,7 @@ export interface GraphQLWsTransport {
 export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTransport {
   const { core, pipeline, logger } = options;
   const paths = options.paths ?? ['/graphql'];
+  const received = receivedWith(options.clientAddress);
   // No permessage-deflate: EventPump writes whole frames straight to the TCP socket, which is only
   // safe while `ws` writes its own frames synchronously (it queues them while compressing).
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
@@ -91,7 +94,7 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
           socket.close(refused ? CloseCode.Unauthorized : CloseCode.Forbidden, closeReason(error, refused));
           return false;
         }
-        ctx.extra.caller = callerKey(ctx.extra.principal, request.socket.remoteAddress);
+        ctx.extra.caller = callerKey(ctx.extra.principal);
         const releaseSocket = options.caps ? options.caps.openSocket(ctx.extra.caller) : () => {};
         if (!releaseSocket) {
           socket.close(TOO_MANY_CONNECTIONS.closeCode, TOO_MANY_CONNECTIONS.reason);
@@ -272,8 +275,13 @@ function terminate(connection: Connection, termination: Termination): void {
   connection.streams?.clear();
 }
 
-function received(request: IncomingMessage, headers: IncomingMessage['headers']): ReceivedRequest {
-  return { method: request.method ?? 'GET', path: new URL(request.url ?? '/', 'http://gateway').pathname, headers, remoteAddress: request.socket.remoteAddress };
+function receivedWith(clientAddress: GraphQLWsOptions['clientAddress']) {
+  return (request: IncomingMessage, headers: IncomingMessage['headers']): ReceivedRequest => ({
+    method: request.method ?? 'GET',
+    path: new URL(request.url ?? '/', 'http://gateway').pathname,
+    headers,
+    remoteAddress: clientAddress ? clientAddress(request) : request.socket.remoteAddress,
+  });
 }
 
 // Duck-typed: graphql-ws hands over whatever its own resolvers threw.

@@ -71,12 +71,20 @@ describe.each(implementations)('Subscriptions on $name', (implementation) => {
       expect(recording.results[0]!.errors![0]!.extensions).toMatchObject({ argument: 'after' });
     });
 
-    it('over plain HTTP, a subscription is refused (BAD_REQUEST) and Request.cursor is null', async () => {
+    it('over plain HTTP, a subscription is refused (BAD_REQUEST); request(reference) gives the feed position as its cursor, other paths none', async () => {
       const { reference } = await freshRequest();
       const overHttp = await subgraph.query(`subscription($ref: String!) { requestUpdated(reference: $ref) { reference } }`, { ref: reference });
       expect(overHttp.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
-      const query = await subgraph.query(`query($ref: String!) { request(reference: $ref) { reference cursor } }`, { ref: reference });
-      expect(query).toEqual({ data: { request: { reference, cursor: null } } });
+      const query = await subgraph.query<{ request: { reference: string; cursor: string | null } }>(
+        `query($ref: String!) { request(reference: $ref) { reference cursor } }`,
+        { ref: reference },
+      );
+      expect(query.errors).toBeUndefined();
+      expect(query.data!.request.reference).toBe(reference);
+      // A feed cursor: accepted as `after` by requestUpdated (tests/e2e/tracking.test.ts follows from it).
+      expect(Buffer.from(query.data!.request.cursor!, 'base64url').toString('utf8')).toMatch(/^j:\d+:\d+$/);
+      const listed = await subgraph.query<{ requests: { edges: { node: { cursor: string | null } }[] } }>('{ requests(first: 1) { edges { node { cursor } } } }');
+      expect(listed.data!.requests.edges.map((edge) => edge.node.cursor)).toEqual([null]);
     });
 
     it('serviceQueue is for agents only, and names an unknown service', async () => {
