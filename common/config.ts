@@ -91,6 +91,26 @@ export const opendataApiEnv = {
   ...faults('OPENDATA_API', 'open data API', 'HTTP 503', [0, 0]),
 } satisfies Spec;
 
+/**
+ * Circuit breakers, bulkheads' queues and retry budgets (common/resilience.ts) of the gateway's
+ * guard of each subgraph; meant for the subgraphs' guards of their legacy systems too (not wired yet).
+ */
+const resilience = {
+  breakerFailureRatio: ratio('BREAKER_FAILURE_RATIO', 'Share of failed calls (unreachable, 5xx, timeout) to one subgraph over BREAKER_WINDOW_MS that opens its circuit breaker; an open breaker fails the fields of that subgraph at once with SUBGRAPH_UNAVAILABLE. 1: breakers never open.', 0.5),
+  breakerWindowMs: int('BREAKER_WINDOW_MS', 'Sliding window over which a circuit breaker counts failures.', 10_000, { min: 100, max: 3_600_000 }),
+  breakerMinRequests: int('BREAKER_MIN_REQUESTS', 'Calls needed within BREAKER_WINDOW_MS before a circuit breaker may open.', 10, { min: 1, max: 1_000_000 }),
+  breakerHalfOpenAfterMs: int('BREAKER_HALF_OPEN_AFTER_MS', 'How long an open circuit breaker refuses every call before one probe call is let through (its success closes the breaker).', 5_000, { min: 1, max: 3_600_000 }),
+  bulkheadQueue: int('BULKHEAD_QUEUE', 'Fetches to one subgraph that may wait for a free slot (slots: SUBGRAPH_CONNECTIONS); one more is refused at once with SUBGRAPH_UNAVAILABLE.', 256, { min: 0, max: 1_000_000 }),
+  retryBudgetRatio: ratio('RETRY_BUDGET_RATIO', 'Retries earned per fetch to one subgraph (0.1: at most one retry per ten calls once the reserve is spent). Only reads are retried, never mutations.', 0.1),
+  retryBudgetReserve: int('RETRY_BUDGET_RESERVE', 'Retries to one subgraph that may be spent in a burst before RETRY_BUDGET_RATIO applies; 0 with a ratio of 0: no retries.', 10, { min: 0, max: 100_000 }),
+};
+
+/** Graceful shutdown (SIGTERM) of the gateway (common/drain.ts). */
+const shutdown = {
+  shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 'On SIGTERM, how long the gateway keeps serving while /health/ready answers 503, so load balancers stop sending it new requests before it stops listening.', 0, { min: 0, max: 600_000 }),
+  shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 'On SIGTERM, how long requests in flight may take to finish once the process stops listening; then their connections are cut.', 10_000, { min: 0, max: 600_000 }),
+};
+
 /** Settings shared by the four subgraphs' connectors. */
 const upstream = {
   upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'Timeout of one call from a subgraph to its legacy system.', 5000, { min: 1, max: 600_000 }),
@@ -218,6 +238,10 @@ export const gatewayEnv = {
     'SUBGRAPH_URLS',
     'Overrides of the subgraph URLs written in the supergraph, as name=url pairs (e.g. "geo=http://geo:4001/graphql").',
   ),
+  ...resilience,
+  ...shutdown,
+  subgraphRetries: int('SUBGRAPH_RETRIES', 'Retries of a gateway → subgraph query fetch that found the subgraph unreachable or answering 502/503/504 (mutations are never retried), within RETRY_BUDGET_RATIO.', 2, { min: 0, max: 10 }),
+  subgraphConnections: int('SUBGRAPH_CONNECTIONS', 'Connections of the gateway to each subgraph (a pool of its own) and fetches to it at once; more wait in BULKHEAD_QUEUE.', 64, { min: 1, max: 10_000 }),
   subgraphTimeoutMs: int('SUBGRAPH_TIMEOUT_MS', 'Timeout of one gateway → subgraph fetch; past it the fetch fails with GATEWAY_TIMEOUT.', 10_000, { min: 1, max: 600_000 }),
   maxBodyBytes: int('MAX_BODY_BYTES', 'Largest request body the gateway reads; larger gets PAYLOAD_TOO_LARGE.', 1_000_000, { min: 1 }),
   maxDepth: int('MAX_DEPTH', 'Deepest selection set an operation may have.', 15, { min: 1, max: 1000 }),
@@ -294,5 +318,6 @@ export const gatewayEnv = {
   // The web console (gateway/receive/static-files.ts), built by `npm run build:console`.
   console: oneOf('CONSOLE', 'Whether the gateway serves the web console (static files of CONSOLE_DIST) at / : on or off (then only /graphql and /health answer).', ['on', 'off'], 'on'),
   consoleDist: str('CONSOLE_DIST', 'Folder of the built web console the gateway serves (relative to the working directory).', 'console/dist'),
+  upstreamResumeTimeoutMs: int('UPSTREAM_RESUME_TIMEOUT_MS', 'How long the gateway keeps re-subscribing, from the last cursor, to a subgraph whose subscription socket dropped; past it the stream ends with SUBGRAPH_UNAVAILABLE.', 60_000, { min: 0, max: 3_600_000 }),
   subscriberQueueSize: int('SUBSCRIBER_QUEUE_SIZE', 'Events a subscriber may have waiting to be sent; past it the subscriber is closed (resume from its cursor).', 1000, { min: 1, max: 1_000_000 }),
 } satisfies Spec;

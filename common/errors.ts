@@ -37,6 +37,7 @@ export const errorCatalogue = {
   // Subscriptions
   SUBSCRIBER_TOO_SLOW: { status: 200, message: 'The subscriber did not keep up; resume from the last cursor received.' },
   CREDENTIALS_EXPIRED: { status: 401, message: 'The credentials of a subscription expired; resume from the last cursor with fresh ones.' },
+  SUPERGRAPH_CHANGED: { status: 200, message: 'The supergraph changed and this subscription is no longer valid against it; change the operation and subscribe again.' },
   // Requests (GRC) domain
   INVALID_TRANSITION: { status: 400, message: 'The request cannot move from its current status to the one asked.' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This idempotency key was already used with a different input.' },

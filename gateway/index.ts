@@ -21,7 +21,8 @@ import type { Running } from '../common/service.ts';
 import { IDENTITY_HEADER, createIdentitySigner } from '../common/identity.ts';
 import { ANONYMOUS, buildPipeline, type GatewayPlugin } from './pipeline.ts';
 import { OperationPlanner, fileSupergraph, urlSupergraph, withOperationHooks } from './plan/index.ts';
-import { SubgraphDataSource, createPlanRunner, createSubgraphAgent } from './execute/index.ts';
+import { SubgraphDataSource, createPlanRunner, createSubgraphGuards } from './execute/index.ts';
+import { trackDrain } from '../common/drain.ts';
 import { createErrorShaper } from './shape/index.ts';
 import { answerClientError, createClientAddress, createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
 import { SharedSubscriptions, SubscriptionCaps, createGraphQLWsTransport, createSseHandler, createStreamCore, type SubscriptionCounts } from './stream/index.ts';
@@ -117,7 +118,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   // Subscriptions (and operations over graphql-ws/SSE) are planned and run by the gateway itself.
   const planner = new OperationPlanner();
   const pipeline = buildPipeline([...(options.before ?? []), ...(options.plugins ?? defaultPlugins(config, { supergraph: () => planner.supergraphSchema }))]);
-  const agent = createSubgraphAgent();
+  // A pool, a circuit breaker, a bulkhead and a retry budget per subgraph (execute/subgraph-guards.ts).
+  const upstreams = createSubgraphGuards(config);
   // Subgraphs answer only the gateway: every fetch and upstream socket carries who calls, signed.
   const identity = createIdentitySigner(config.gatewaySecret);
   const subgraphs = new Map<string, string>();
@@ -132,7 +134,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       const target = config.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`Subgraph "${name}" has no URL in the supergraph and none in SUBGRAPH_URLS.`);
       subgraphs.set(name, target);
-      const dataSource = new SubgraphDataSource({ name, url: target, pipeline, agent, identity, maxResponseBytes: config.maxSubgraphResponseBytes });
+      const dataSource = new SubgraphDataSource({ name, url: target, pipeline, ...upstreams.of(name), identity, maxResponseBytes: config.maxSubgraphResponseBytes });
       dataSources.set(name, dataSource);
       return dataSource;
     },
@@ -179,6 +181,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     subgraphUrl: (name) => subgraphs.get(name),
     timeoutMs: config.subgraphTimeoutMs,
     queueSize: config.subscriberQueueSize,
+    resumeTimeoutMs: config.upstreamResumeTimeoutMs,
     logger,
   });
   const documents = createDocumentResolver({ manifestPath: config.trustedDocumentsPath, redisUrl: config.redisUrl, cacheSize: config.apqCacheSize, ttlS: config.apqTtlS });
@@ -191,6 +194,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const webSockets = createGraphQLWsTransport({ core, pipeline, logger, clientAddress, maxPayloadBytes: config.maxBodyBytes, caps, documents });
 
   const eventLoop = createEventLoopMonitor();
+  let drain: ReturnType<typeof trackDrain> | undefined;
+  let closing: Promise<void> | undefined;
   const cors = createCorsPolicy({ origins: config.corsOrigins, nodeEnv: config.nodeEnv });
   const handle = createHttpHandler({
     apollo,
@@ -206,11 +211,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     subscriptions: () => subscriptions.counts(),
     eventLoop: eventLoop.read,
     staticFiles: config.console === 'on' ? createStaticFiles({ root: config.consoleDist, cors }) : undefined,
+    readiness: () => ({ draining: drain?.draining ?? false, breakers: upstreams.breakers() }),
   });
   const server = createServer((req, res) => void handle(req, res));
   server.on('clientError', answerClientError);
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
+  drain = trackDrain(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -227,20 +234,31 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       ...(config.console === 'on' ? { console: `${base}/`, explorer: `${base}/explorer/` } : {}),
     },
     subscriptions: () => subscriptions.counts(),
-    async close() {
-      await webSockets.close();
-      subscriptions.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await apollo.stop();
-      await agent.close();
-      await pipeline.close();
-      await documents.close();
-      eventLoop.stop();
+    // Graceful (SIGTERM, common/lifecycle.ts): /health/ready says 503 for SHUTDOWN_DELAY_MS, then
+    // graphql-ws sockets close with 1001 and SSE streams end (resume elsewhere from the cursor), the
+    // HTTP requests in flight finish within SHUTDOWN_TIMEOUT_MS, and only then is Redis let go.
+    // Idempotent: a second call (the launcher's signal, then a test's cleanup) waits for the first.
+    close() {
+      closing ??= closeOnce();
+      return closing;
     },
   };
+
+  async function closeOnce(): Promise<void> {
+    await drain!.stop({
+      delayMs: config.shutdownDelayMs,
+      timeoutMs: config.shutdownTimeoutMs,
+      beforeStop: async () => {
+        await webSockets.close();
+        subscriptions.close();
+      },
+    });
+    await apollo.stop();
+    await upstreams.close();
+    await pipeline.close();
+    await documents.close();
+    eventLoop.stop();
+  }
 }
 
 /** `{ __typename }` as an anonymous caller: subgraphs answer only gateway-signed calls, probes included. */

@@ -112,6 +112,11 @@ export interface ResolvedOperation {
   readonly variables: Readonly<Record<string, unknown>>;
   readonly principal: Principal;
   readonly schema: GraphQLSchema;
+  /**
+   * True when an open subscription is re-planned on a new supergraph (gateway/stream/operations.ts):
+   * the checks apply again, but nothing is charged again (budgets were spent at subscribe).
+   */
+  readonly replan?: boolean;
 }
 
 /** What a plugin's `onOperation` may change. */

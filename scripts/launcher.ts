@@ -2,8 +2,13 @@
  * Starts one Passerelle process (stand-in, subgraph or gateway) as a child with an IPC channel and
  * waits for its `ready` message, which carries the URLs it actually listens on (ports may be 0).
  * Used by `npm start` and by the end-to-end tests, so both start the system the same way.
+ *
+ * No child outlives the launcher: each is started through util-linux `setpriv --pdeathsig SIGKILL`,
+ * so the kernel kills it when the launcher dies, even by SIGKILL and even if the child's event loop
+ * is blocked (it could not notice its IPC channel closing). Without setpriv, the children fall back
+ * to that IPC-close watch (common/lifecycle.ts), with a warning.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { ReadyMessage } from '../common/lifecycle.ts';
 
@@ -21,23 +26,56 @@ export interface LaunchOptions {
   readyTimeoutMs?: number;
 }
 
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface LaunchedProcess {
   name: string;
   urls: Record<string, string>;
   child: ChildProcess;
+  /** Resolves when the process has exited, however it did. */
+  exited: Promise<ProcessExit>;
   /** The last lines the process printed (for diagnosing a failing test). */
   recentOutput(): string;
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
 }
 
+/** A launch that failed because the process exited before it was ready; `exit` says how. */
+export class ExitedBeforeReady extends Error {
+  readonly exit: ProcessExit;
+  constructor(message: string, exit: ProcessExit) {
+    super(message);
+    this.exit = exit;
+  }
+}
+
+let pdeathsig: boolean | undefined;
+/**
+ * Whether `setpriv --pdeathsig` works here (Linux with util-linux ≥ 2.33), probed once. setpriv
+ * sets the signal then execs node, so the child's pid is node's and its IPC channel is kept.
+ */
+export function parentDeathSignalAvailable(): boolean {
+  if (pdeathsig === undefined) {
+    pdeathsig = process.platform === 'linux' && spawnSync('setpriv', ['--pdeathsig', 'SIGKILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
+    if (!pdeathsig) {
+      console.warn('passerelle: `setpriv --pdeathsig` is not available (util-linux); a child whose event loop is blocked may outlive a launcher killed by SIGKILL');
+    }
+  }
+  return pdeathsig;
+}
+
 export function launch(options: LaunchOptions): Promise<LaunchedProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, options.entry)], {
+  const node = [process.execPath, '--import', 'tsx', resolve(ROOT, options.entry)];
+  const [command, ...args] = parentDeathSignalAvailable() ? ['setpriv', '--pdeathsig', 'SIGKILL', '--', ...node] : node;
+  const child = spawn(command!, args, {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    // Own process group: Ctrl-C reaches only the launcher, which stops children in order. A child
-    // whose launcher dies anyway sees its IPC channel close and stops itself (common/lifecycle.ts).
+    // Own process group: Ctrl-C reaches only the launcher, which stops children in order (gateway
+    // first). A launcher that dies anyway takes its children with it (setpriv, above).
     detached: true,
   });
   const recent: string[] = [];
@@ -51,7 +89,7 @@ export function launch(options: LaunchOptions): Promise<LaunchedProcess> {
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const exited = new Promise<ProcessExit>((done) => child.once('exit', (code, signal) => done({ code, signal })));
 
   const stop = async (graceMs = 5_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -68,12 +106,12 @@ export function launch(options: LaunchOptions): Promise<LaunchedProcess> {
     }, options.readyTimeoutMs ?? 60_000);
     child.once('exit', (code, signal) => {
       clearTimeout(timeout);
-      reject(new Error(`${options.name} exited (${signal ?? code}) before it was ready:\n${recent.join('\n')}`));
+      reject(new ExitedBeforeReady(`${options.name} exited (${signal ?? code}) before it was ready:\n${recent.join('\n')}`, { code, signal }));
     });
     child.on('message', (message: ReadyMessage) => {
       if (message?.type !== 'ready') return;
       clearTimeout(timeout);
-      resolvePromise({ name: options.name, urls: message.urls, child, recentOutput: () => recent.join('\n'), stop });
+      resolvePromise({ name: options.name, urls: message.urls, child, exited, recentOutput: () => recent.join('\n'), stop });
     });
   });
 }

@@ -2,6 +2,7 @@
  * `npm start`: the whole system on its embedded defaults (PGlite for the GRC database unless
  * DATABASE_URL is set; in-process events unless REDIS_URL is set), the web console built if it is
  * missing or stale, one readable line per step, then where every page is. Ctrl-C stops everything.
+ * A process that exits or crashes is restarted (scripts/supervisor.ts); none outlives this one.
  */
 import { ensureConsoleBuilt } from './console-build.ts';
 import { createLineFormatter } from './log-lines.ts';
@@ -29,6 +30,9 @@ const system = await startSystem({
     if (text !== undefined) print(name, text);
   },
   onReady: (name, _urls, ms) => print(name, `${name} ready (${seconds(ms)})`),
+  // A process that exits or crashes is restarted on its ports, with backoff, and says so here.
+  supervise: true,
+  onSupervision: (name, message) => print(name, message),
 }).catch((error: unknown) => {
   console.error(`Passerelle could not start:\n${(error as Error).message}`);
   process.exit(1);
@@ -64,11 +68,17 @@ Press Ctrl-C to stop.
 `);
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.log('\nStopping Passerelle…');
-    system.stop().then(() => process.exit(0));
-  });
-}
+const shutdown = () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  console.log('\nStopping Passerelle…');
+  system.stop().then(() => process.exit(0));
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, shutdown);
+// `npm start` runs this under npm and tsx: if our parent is killed (SIGKILL, so it relays
+// nothing), we are re-parented; stop in order rather than run on unseen. The children themselves
+// die with this process whatever kills it (scripts/launcher.ts).
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent && !stopping) shutdown();
+}, 1_000).unref();

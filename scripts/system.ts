@@ -6,6 +6,7 @@
 import { geoSubgraphEnv, insightsSubgraphEnv, lyceesSubgraphEnv, requestsSubgraphEnv } from '../common/config.ts';
 import { readEnv } from '../common/env.ts';
 import { launch, type LaunchedProcess } from './launcher.ts';
+import { supervise, type SuperviseOptions } from './supervisor.ts';
 
 export interface SystemOptions {
   /** Listen on port 0 everywhere and wire processes with the ports they report. */
@@ -15,6 +16,14 @@ export interface SystemOptions {
   onLine?: (process: string, line: string) => void;
   /** Called as each process announces it is ready, with its URLs and how long it took. */
   onReady?: (process: string, urls: Record<string, string>, ms: number) => void;
+  /**
+   * Restart a process that exits or crashes once it has been ready, on the same ports, with
+   * exponential backoff (scripts/supervisor.ts). `npm start` turns it on; tests leave it off
+   * (default) unless they test it, so a process they stop or kill on purpose stays down.
+   */
+  supervise?: boolean | SuperviseOptions;
+  /** Each supervision event as a plain line, e.g. "geo exited (code 1); restarting in 2 s (attempt 3)". */
+  onSupervision?: (process: string, message: string) => void;
 }
 
 export interface RunningSystem {
@@ -37,14 +46,25 @@ const LEGACY = [
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const started: LaunchedProcess[] = [];
   const free = (name: string): Record<string, string> => (options.freePorts ? { [name]: '0' } : {});
-  const start = async (name: string, entry: string, env: Record<string, string | undefined>) => {
+  /** `ports` names, for each announced URL, the variable that sets its port: a restart pins them. */
+  const start = async (name: string, entry: string, env: Record<string, string | undefined>, ports: Record<string, string>) => {
     const since = performance.now();
-    const launched = await launch({
-      name,
-      entry,
-      env: { ...options.env, ...env },
-      onLine: options.onLine ? (line) => options.onLine!(name, line) : undefined,
-    });
+    const run = (extra: Record<string, string> = {}) =>
+      launch({
+        name,
+        entry,
+        env: { ...options.env, ...env, ...extra },
+        onLine: options.onLine ? (line) => options.onLine!(name, line) : undefined,
+      });
+    const first = await run();
+    // The same ports as the first start (which may have been 0), so clients find it where it was.
+    const pinned = Object.fromEntries(Object.entries(ports).map(([url, variable]) => [variable, new URL(first.urls[url]!).port]));
+    const launched = options.supervise
+      ? supervise(first, () => run(pinned), {
+          ...(typeof options.supervise === 'object' ? options.supervise : {}),
+          onEvent: (message) => options.onSupervision?.(name, message),
+        })
+      : first;
     started.push(launched);
     options.onReady?.(name, launched.urls, performance.now() - since);
     return launched;
@@ -59,14 +79,21 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   // Each process starts as soon as what it needs is ready, not when a whole stage is: geo does not
   // wait for the GRC's database, nor the gateway for anything but the subgraphs' addresses.
   const [geoApi, lyceesApi, grc, opendataApi] = LEGACY.map((system) =>
-    start(system.name, system.entry, { ...free(system.port), ...('admin' in system ? free(system.admin) : {}) }),
+    start(
+      system.name,
+      system.entry,
+      { ...free(system.port), ...('admin' in system ? free(system.admin) : {}) },
+      'admin' in system ? { postgres: system.port, admin: system.admin } : { http: system.port },
+    ),
   ) as [Promise<LaunchedProcess>, Promise<LaunchedProcess>, Promise<LaunchedProcess>, Promise<LaunchedProcess>];
-  const geo = geoApi.then((api) => start('geo', 'subgraphs/geo/main.ts', { ...free('GEO_SUBGRAPH_PORT'), GEO_API_URL: api.urls.http }));
-  const lycees = lyceesApi.then((api) => start('lycees', 'subgraphs/lycees/main.ts', { ...free('LYCEES_SUBGRAPH_PORT'), LYCEES_API_URL: api.urls.http }));
-  const insights = opendataApi.then((api) => start('insights', 'subgraphs/insights/main.ts', { ...free('INSIGHTS_SUBGRAPH_PORT'), OPENDATA_API_URL: api.urls.http }));
+  const subgraph = (name: string, port: string, env: Record<string, string | undefined>) =>
+    start(name, `subgraphs/${name}/main.ts`, { ...free(port), ...env }, { graphql: port });
+  const geo = geoApi.then((api) => subgraph('geo', 'GEO_SUBGRAPH_PORT', { GEO_API_URL: api.urls.http }));
+  const lycees = lyceesApi.then((api) => subgraph('lycees', 'LYCEES_SUBGRAPH_PORT', { LYCEES_API_URL: api.urls.http }));
+  const insights = opendataApi.then((api) => subgraph('insights', 'INSIGHTS_SUBGRAPH_PORT', { OPENDATA_API_URL: api.urls.http }));
   const requests = Promise.all([grc, geoApi, lyceesApi]).then(([database, geoSystem, lyceesSystem]) =>
-    start('requests', 'subgraphs/requests/main.ts', {
-      ...free('REQUESTS_SUBGRAPH_PORT'), GRC_DATABASE_URL: database.urls.postgres, GEO_API_URL: geoSystem.urls.http, LYCEES_API_URL: lyceesSystem.urls.http,
+    subgraph('requests', 'REQUESTS_SUBGRAPH_PORT', {
+      GRC_DATABASE_URL: database.urls.postgres, GEO_API_URL: geoSystem.urls.http, LYCEES_API_URL: lyceesSystem.urls.http,
     }),
   );
   const subgraphs = Promise.all([geo, lycees, requests, insights]).then(([g, l, r, i]) => ({
@@ -76,12 +103,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     insights: i.urls.graphql!,
   }));
   const startGateway = (urls: Record<string, string>) =>
-    start('gateway', 'gateway/main.ts', {
-      ...free('PORT'),
-      SUBGRAPH_URLS: Object.entries(urls)
-        .map(([name, url]) => `${name}=${url}`)
-        .join(','),
-    });
+    start(
+      'gateway',
+      'gateway/main.ts',
+      {
+        ...free('PORT'),
+        SUBGRAPH_URLS: Object.entries(urls)
+          .map(([name, url]) => `${name}=${url}`)
+          .join(','),
+      },
+      { graphql: 'PORT' },
+    );
   // On fixed ports the subgraphs' addresses are known before they run: the gateway starts with the
   // rest (it calls a subgraph only when a query needs it). On free ports it waits for their reports.
   const known = options.freePorts ? undefined : configuredSubgraphUrls({ ...process.env, ...options.env });

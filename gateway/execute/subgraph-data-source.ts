@@ -12,6 +12,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { Agent, Response, fetch as undiciFetch } from 'undici';
 import { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
+import { GuardRefusal, type Guard } from '../../common/resilience.ts';
 import { IDENTITY_HEADER } from '../../common/identity.ts';
 import { ANONYMOUS, type GatewayContext, type Pipeline, type Principal } from '../pipeline.ts';
 import { describeFailure } from './describe-failure.ts';
@@ -29,6 +30,33 @@ export interface SubgraphDataSourceOptions {
    * subgraph. Unset: no limit.
    */
   maxResponseBytes?: number;
+  /**
+   * This subgraph's circuit breaker, bulkhead and retry budget (common/resilience.ts). Only query
+   * fetches are retried, never a mutation's. An open breaker or a full bulkhead fails the fetch at
+   * once with SUBGRAPH_UNAVAILABLE naming the subgraph. Unset: every fetch goes straight through.
+   */
+  guard?: Guard;
+}
+
+/** Fetch failures that are the client's doing (it gave up): never held against the subgraph. */
+const clientAborts = new WeakSet<object>();
+
+/** What the gateway's guard of a subgraph counts as the subgraph failing. */
+export function isSubgraphFailure(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || clientAborts.has(error)) return false;
+  return error.extensions.code === 'SUBGRAPH_UNAVAILABLE' || error.extensions.code === 'GATEWAY_TIMEOUT';
+}
+
+/** Unreachable or 502/503/504: worth another try for a read. A timeout is not (the subgraph is slow, not gone). */
+function isRetryable(error: unknown): boolean {
+  if (!isSubgraphFailure(error) || (error as GraphQLError).extensions.code !== 'SUBGRAPH_UNAVAILABLE') return false;
+  const status = (error as GraphQLError).extensions.status as number | undefined;
+  return status === undefined || status === 502 || status === 503 || status === 504;
+}
+
+/** The fetch is a query (Apollo writes `query …` or `{ … }`); a mutation's fetch is never repeated. */
+function isRead(document: string | undefined): boolean {
+  return document !== undefined && /^\s*(query\b|\{)/.test(document);
 }
 
 const currentSignal = new AsyncLocalStorage<AbortSignal | undefined>();
@@ -41,6 +69,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
   private readonly subgraph: string;
   private readonly pipeline: Pipeline;
   private readonly identity: (principal: Principal) => string;
+  private readonly guard?: Guard;
 
   constructor(options: SubgraphDataSourceOptions) {
     const fetcher: Fetcher = async (url, init) => {
@@ -54,6 +83,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     this.subgraph = options.name;
     this.pipeline = options.pipeline;
     this.identity = options.identity;
+    this.guard = options.guard;
   }
 
   /**
@@ -66,6 +96,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    const guard = this.guard;
+    if (!guard) return this.fetchOnce(options);
+    try {
+      return await guard.run(() => this.fetchOnce(options), { idempotent: isRead(options.request.query), retryable: isRetryable });
+    } catch (error) {
+      if (!(error instanceof GuardRefusal)) throw error;
+      const subgraph = this.subgraph;
+      const why = error.reason === 'breaker-open' ? 'its circuit breaker is open' : 'too many fetches to it are in flight';
+      throw passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unavailable: ${why}.`, { subgraph, reason: error.reason });
+    }
+  }
+
+  /** One fetch, with the pipeline's hooks (timeouts…) around it and its failure mapped to the catalogue. */
+  private async fetchOnce(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const hooks = this.pipeline.subgraphFetch({ subgraph: this.subgraph, operationName: options.request.operationName });
     const signals = hooks.flatMap((hook) => (hook.signal ? [hook.signal] : []));
     // The client gave up: its subgraph work stops too (the subgraph sees the connection close).
@@ -78,6 +122,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
       return response;
     } catch (error) {
       const mapped = this.mapError(error, signal);
+      if (clientSignal?.aborted) clientAborts.add(mapped);
       for (const hook of hooks) hook.done?.(mapped);
       throw mapped;
     }

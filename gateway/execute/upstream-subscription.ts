@@ -11,8 +11,10 @@
  * so callers of different authority (kind, id, scopes) get different sockets; the caller's own
  * credentials never leave the gateway. A socket closes when its last subscription ends.
  *
- * Nothing is retried: a client resumes from its cursor, so a failed upstream simply ends the stream
- * with an error naming the subgraph — every stream on that socket, when the socket itself fails.
+ * Nothing is retried here: a failed upstream ends the subscription with an error naming the
+ * subgraph — every subscription on that socket, when the socket itself fails — and says whether the
+ * failure is the connection's (`transient`: worth re-subscribing, which subscription-source.ts does
+ * from the last cursor) or the subgraph's answer (refused, invalid: it would fail again).
  */
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
@@ -39,9 +41,14 @@ export interface UpstreamSubscriptionOptions {
 
 export interface UpstreamSink {
   next(result: FormattedExecutionResult): void;
-  /** The subscription failed; the errors carry catalogue codes and name the subgraph. */
-  error(errors: readonly GraphQLError[]): void;
+  /**
+   * The subscription failed; the errors carry catalogue codes and name the subgraph. `transient`:
+   * the connection failed (unreachable, dropped, silent), not the subscription itself.
+   */
+  error(errors: readonly GraphQLError[], transient: boolean): void;
   complete(): void;
+  /** The socket carrying the subscription is connected (at once if it already was). */
+  connected?(): void;
 }
 
 // Close codes a subgraph uses to say who is wrong, mapped to what the client should understand.
@@ -51,6 +58,9 @@ const CLOSE_CODE_ERRORS: Record<number, ErrorCode> = { 4401: 'UNAUTHENTICATED', 
 interface SharedConnection {
   readonly client: Client;
   users: number;
+  connected: boolean;
+  /** Told each time the socket is acknowledged. */
+  readonly listeners: Set<() => void>;
 }
 
 /**
@@ -66,11 +76,27 @@ export function upstreamConnectionCount(): number {
 }
 
 /** The shared connection for these options (opened lazily by its first subscription), and how to give it back. */
-function acquire(options: UpstreamSubscriptionOptions): { client: Client; release: () => void } {
+function acquire(options: UpstreamSubscriptionOptions): { client: Client; shared: SharedConnection; release: () => void } {
   const key = JSON.stringify([options.url, options.authority]);
   let connection = connections.get(key);
   if (!connection) {
-    connection = { client: openClient(options, () => connections.get(key) === connection && connections.delete(key)), users: 0 };
+    const listeners = new Set<() => void>();
+    const opened: SharedConnection = {
+      client: openClient(options, {
+        connected: () => {
+          opened.connected = true;
+          for (const listener of [...listeners]) listener();
+        },
+        closed: () => {
+          opened.connected = false;
+          if (connections.get(key) === opened) connections.delete(key);
+        },
+      }),
+      users: 0,
+      connected: false,
+      listeners,
+    };
+    connection = opened;
     connections.set(key, connection);
   }
   const shared = connection;
@@ -78,6 +104,7 @@ function acquire(options: UpstreamSubscriptionOptions): { client: Client; releas
   let released = false;
   return {
     client: shared.client,
+    shared,
     release: () => {
       if (released) return;
       released = true;
@@ -89,8 +116,8 @@ function acquire(options: UpstreamSubscriptionOptions): { client: Client; releas
   };
 }
 
-/** `onClosed`: the socket closed — a failed one serves no later subscription, which opens a fresh client. */
-function openClient(options: UpstreamSubscriptionOptions, onClosed: () => void): Client {
+/** `closed`: the socket closed — a failed one serves no later subscription, which opens a fresh client. */
+function openClient(options: UpstreamSubscriptionOptions, events: { connected: () => void; closed: () => void }): Client {
   let pongTimer: NodeJS.Timeout | undefined;
   const client = createClient({
     url: options.url.replace(/^http/, 'ws'),
@@ -113,9 +140,10 @@ function openClient(options: UpstreamSubscriptionOptions, onClosed: () => void):
       pong: (received) => {
         if (received) clearTimeout(pongTimer);
       },
+      connected: () => events.connected(),
       closed: () => {
         clearTimeout(pongTimer);
-        onClosed();
+        events.closed();
       },
     },
   });
@@ -125,8 +153,16 @@ function openClient(options: UpstreamSubscriptionOptions, onClosed: () => void):
 /** Opens the upstream subscription; the returned function completes it (idempotent). */
 export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: UpstreamSink): () => void {
   const { subgraph } = options;
-  const { client, release } = acquire(options);
+  const { client, shared, release: giveBack } = acquire(options);
   let done = false;
+  const connected = () => {
+    if (!done) sink.connected?.();
+  };
+  shared.listeners.add(connected);
+  const release = () => {
+    shared.listeners.delete(connected);
+    giveBack();
+  };
   const finish = () => {
     done = true;
     release();
@@ -140,7 +176,7 @@ export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: Up
       error: (error) => {
         if (done) return;
         finish();
-        sink.error(upstreamErrors(subgraph, error));
+        sink.error(upstreamErrors(subgraph, error), isTransient(error));
       },
       complete: () => {
         if (done) return;
@@ -149,12 +185,25 @@ export function subscribeUpstream(options: UpstreamSubscriptionOptions, sink: Up
       },
     },
   );
+  if (shared.connected) queueMicrotask(connected);
   return () => {
     if (done) return;
     done = true;
     unsubscribe();
     release();
   };
+}
+
+/**
+ * Whether the connection failed rather than the subscription: a socket error, a close with a
+ * WebSocket code (1001 going away, 1006 abnormal, 1011, 1012 restart…), or graphql-ws's own
+ * connection failures (4499 terminated by the keep-alive, 4500 server error, 4504 no ack in time).
+ * A subgraph's GraphQL errors or a refusal (4400, 4401, 4403…) would only happen again.
+ */
+function isTransient(error: unknown): boolean {
+  if (Array.isArray(error)) return false;
+  if (!isCloseEvent(error)) return true;
+  return error.code < 4000 || error.code === 4499 || error.code === 4500 || error.code === 4504;
 }
 /** What graphql-ws reports (error messages, a close event, a socket error) as catalogue errors. */
 function upstreamErrors(subgraph: string, error: unknown): GraphQLError[] {

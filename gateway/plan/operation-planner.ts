@@ -2,7 +2,9 @@
  * Plans operations the gateway runs itself (subscriptions, and queries or mutations arriving over
  * graphql-ws or SSE), with the same federation query planner @apollo/gateway uses for HTTP. It
  * follows the gateway's supergraph: each load or update rebuilds the planner and empties the plan
- * cache, so a plan never outlives the schema it was made for (running streams keep theirs).
+ * cache, so a plan never outlives the schema it was made for. Running operations keep theirs: a
+ * query in flight finishes on the plan it started with; open subscriptions are told (`onChange`)
+ * and plan themselves again (gateway/execute/subscription-source.ts).
  */
 import { createHash } from 'node:crypto';
 import { buildOperationContext } from '@apollo/gateway';
@@ -57,6 +59,7 @@ export class OperationPlanner {
   private schemas: SupergraphSchemas | undefined;
   private readonly plans = new Map<string, PlannedOperation>();
   private readonly maxCachedPlans: number;
+  private readonly listeners = new Set<() => void>();
 
   constructor(options: OperationPlannerOptions = {}) {
     this.maxCachedPlans = options.maxCachedPlans ?? 500;
@@ -69,6 +72,7 @@ export class OperationPlanner {
   follow(gateway: GatewayInterface): () => void {
     return gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
       const supergraph = Supergraph.build(coreSupergraphSdl, { supportedFeatures: SUPPORTED_FEATURES });
+      const replaced = this.schemas !== undefined;
       this.schemas = {
         apiSchema,
         federatedApiSchema: supergraph.apiSchema(),
@@ -76,7 +80,21 @@ export class OperationPlanner {
         planner: new QueryPlanner(supergraph),
       };
       this.plans.clear();
+      if (!replaced) return;
+      for (const listener of [...this.listeners]) {
+        try {
+          listener();
+        } catch {
+          // One stream's trouble must not keep the others (or the gateway's update) from proceeding.
+        }
+      }
     });
+  }
+
+  /** Calls `listener` after each NEW supergraph (not the first one); returns how to stop. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The current supergraph schema (join and cost directives kept); undefined until the first supergraph has loaded. */

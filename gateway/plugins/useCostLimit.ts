@@ -98,7 +98,7 @@ export function useCostLimit(options: CostLimitOptions): GatewayPlugin {
         );
       }
       const perWindow = budget?.perWindow[operation.principal.kind] ?? 0;
-      if (!limiter || !budget || perWindow <= 0) return;
+      if (!limiter || !budget || perWindow <= 0 || operation.replan) return;
       return spend(limiter, budget, perWindow, operation.principal, Math.max(1, Math.ceil(cost)));
     },
     close: async () => limiter?.close(),

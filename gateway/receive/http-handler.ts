@@ -45,6 +45,11 @@ export interface HttpHandlerOptions {
   documents?: DocumentResolver;
   /** Every other path: the web console's files (receive/static-files.ts); without it, 404. */
   staticFiles?: StaticFilesHandler;
+  /**
+   * What /health/ready adds to "a supergraph is loaded": whether the gateway is shutting down and
+   * each subgraph's circuit breaker (common/resilience.ts). Without it, ready = supergraph loaded.
+   */
+  readiness?: () => { draining: boolean; breakers: Readonly<Record<string, string>> };
 }
 
 export function createHttpHandler(options: HttpHandlerOptions) {
@@ -127,12 +132,41 @@ export function createHttpHandler(options: HttpHandlerOptions) {
     sendJson(res, allUp ? 200 : 503, { status: allUp ? 'ok' : 'degraded', subgraphs: Object.fromEntries(results) });
   }
 
+  /**
+   * 200 when the gateway can answer: a supergraph loaded, not shutting down, and every subgraph
+   * reachable with its breaker not open; otherwise 503 naming what is down.
+   */
+  async function ready(res: ServerResponse): Promise<void> {
+    const subgraphs = options.subgraphs();
+    const { draining, breakers } = options.readiness?.() ?? { draining: false, breakers: {} };
+    const states = await Promise.all(
+      [...subgraphs].map(async ([name, url]) => {
+        const breaker = breakers[name] ?? 'closed';
+        // An open breaker already says it is down; no probe needed to learn it again.
+        const reachable = breaker === 'open' ? false : await options.probeSubgraph(url);
+        return [name, { breaker, reachable }] as const;
+      }),
+    );
+    const down = states.filter(([, state]) => state.breaker === 'open' || !state.reachable).map(([name]) => name);
+    const ok = subgraphs.size > 0 && !draining && down.length === 0;
+    sendJson(res, ok ? 200 : 503, {
+      status: ok ? 'ready' : draining ? 'draining' : subgraphs.size === 0 ? 'starting' : 'degraded',
+      supergraph: subgraphs.size > 0,
+      draining,
+      down,
+      subgraphs: Object.fromEntries(states),
+    });
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     try {
       if (url.pathname === '/graphql' || url.pathname === '/graphql/stream') return await graphql(req, res, url);
       if (url.pathname === '/health') return await health(res, false);
       if (url.pathname === '/health/subgraphs') return await health(res, true);
+      // The process is up and its event loop answers: nothing else is looked at.
+      if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'live' });
+      if (url.pathname === '/health/ready') return await ready(res);
       if (options.staticFiles) return await options.staticFiles(req, res, url);
       sendJson(res, 404, { error: 'not_found', message: 'GraphQL is served on /graphql.' });
     } catch (error) {

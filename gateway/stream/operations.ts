@@ -4,6 +4,10 @@
  * parsed, validated with the gateway's limit rules, variables checked, planned — that either runs
  * once (query, mutation) or streams (subscription, shared with identical subscribers). Transports
  * only move bytes and map terminations to their own vocabulary (protocol.ts).
+ *
+ * An open subscription is prepared again on each new supergraph (`replan`): validated, checked by
+ * the operation hooks (authorization, limits — nothing charged twice) and planned, exactly as a new
+ * subscribe would be. Where that fails, the stream ends with SUPERGRAPH_CHANGED and the reason.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -23,7 +27,7 @@ import { passerelleError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { OperationPlanner, PlannedOperation } from '../plan/index.ts';
 import type { Pipeline, PreparedRewrite, Principal } from '../pipeline.ts';
-import { subscriptionSource, type PlanRun, type PlanRunner } from '../execute/index.ts';
+import { subscriptionSource, type PlanRun, type PlanRunner, type Replanned } from '../execute/index.ts';
 import { authorityKey } from '../authenticate/index.ts';
 import type { SharedSubscriptions, SubscriptionCounts } from './shared-subscriptions.ts';
 import type { SubscriberQueue } from './subscriber-queue.ts';
@@ -49,6 +53,8 @@ export interface StreamCoreOptions {
   timeoutMs: number;
   /** SUBSCRIBER_QUEUE_SIZE, also the most events of one stream being resolved at once. */
   queueSize: number;
+  /** UPSTREAM_RESUME_TIMEOUT_MS: how long a dropped upstream is re-subscribed before the stream ends. Default 60,000. */
+  resumeTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -66,13 +72,16 @@ export class PreparedOperation {
   readonly planned: PlannedOperation;
   private readonly run: PlanRun;
   private readonly core: StreamCoreOptions;
+  private readonly replan: () => Promise<Replanned>;
 
-  constructor(schema: GraphQLSchema, document: DocumentNode, run: PlanRun, core: StreamCoreOptions) {
+  /** `replan`: the same request prepared again on the supergraph current when it is called. */
+  constructor(schema: GraphQLSchema, document: DocumentNode, run: PlanRun, core: StreamCoreOptions, replan: () => Promise<Replanned>) {
     this.schema = schema;
     this.document = document;
     this.planned = run.planned;
     this.run = run;
     this.core = core;
+    this.replan = replan;
   }
 
   get kind() {
@@ -103,6 +112,9 @@ export class PreparedOperation {
           timeoutMs: this.core.timeoutMs,
           maxPending: this.core.queueSize,
           identity: this.core.identity,
+          resumeTimeoutMs: this.core.resumeTimeoutMs,
+          onSupergraphChange: (listener) => this.core.planner.onChange(listener),
+          replan: this.replan,
         }),
     });
   }
@@ -147,34 +159,15 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
         const syntax = error instanceof GraphQLError ? error : new GraphQLError(String(error));
         return refused([withCode(syntax, 'GRAPHQL_PARSE_FAILED')]);
       }
-      const invalid = validate(schema, document, rules);
-      if (invalid.length > 0) return refused(invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
       const operationName = request.operationName ?? undefined;
-      const operation = getOperationAST(document, operationName);
-      if (!operation) {
-        return refused([passerelleError('OPERATION_RESOLUTION_FAILURE', 'operationName does not name one operation of the document.')]);
-      }
       const variables = request.variables ?? {};
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-      if (coerced.errors) return refused(coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
-
-      let rewrite: PreparedRewrite;
-      try {
-        rewrite = await pipeline.operation({ document, operation, operationName, variables, principal, schema });
-      } catch (error) {
-        if (error instanceof GraphQLError) return refused([error]);
-        throw error;
-      }
-
-      let planned: PlannedOperation;
-      try {
-        planned = planner.plan(request.query, rewrite.document, operationName, rewrite.cacheKey);
-      } catch (error) {
-        options.logger.error({ err: error }, 'could not plan an operation');
-        return refused([passerelleError('INTERNAL_SERVER_ERROR')]);
-      }
-      const run: PlanRun = { planned, variables, context: { principal }, shapeResult: rewrite.shapeResult };
-      return { ok: true, operation: new PreparedOperation(schema, document, run, options) };
+      const replan = async (): Promise<Replanned> => {
+        const again = await resolve(request.query, document, operationName, variables, principal, true);
+        return again.ok ? { ok: true, run: again.run } : { ok: false, errors: noLongerValid(again.errors) };
+      };
+      const resolved = await resolve(request.query, document, operationName, variables, principal, false);
+      if (!resolved.ok) return refused(resolved.errors);
+      return { ok: true, operation: new PreparedOperation(resolved.schema, document, resolved.run, options, replan) };
     },
     shapeResult,
     serialiseResult,
@@ -182,6 +175,59 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
     shapeErrors,
     counts: () => options.subscriptions.counts(),
   };
+
+  /** Validates, checks (operation hooks) and plans a parsed document on the current supergraph. */
+  async function resolve(
+    source: string,
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown>,
+    principal: Principal,
+    replan: boolean,
+  ): Promise<{ ok: true; schema: GraphQLSchema; run: PlanRun } | { ok: false; errors: readonly GraphQLError[] }> {
+    const schema = planner.apiSchema;
+    if (!schema) return failed([passerelleError('SUBGRAPH_UNAVAILABLE', 'The gateway has not loaded its supergraph yet.')]);
+    const invalid = validate(schema, document, rules);
+    if (invalid.length > 0) return failed(invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
+    const operation = getOperationAST(document, operationName);
+    if (!operation) {
+      return failed([passerelleError('OPERATION_RESOLUTION_FAILURE', 'operationName does not name one operation of the document.')]);
+    }
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+    if (coerced.errors) return failed(coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
+
+    let rewrite: PreparedRewrite;
+    try {
+      rewrite = await pipeline.operation({ document, operation, operationName, variables, principal, schema, replan });
+    } catch (error) {
+      if (error instanceof GraphQLError) return failed([error]);
+      throw error;
+    }
+
+    let planned: PlannedOperation;
+    try {
+      planned = planner.plan(source, rewrite.document, operationName, rewrite.cacheKey);
+    } catch (error) {
+      options.logger.error({ err: error }, 'could not plan an operation');
+      return failed([passerelleError('INTERNAL_SERVER_ERROR')]);
+    }
+    const run: PlanRun = { planned, variables, context: { principal }, shapeResult: rewrite.shapeResult };
+    return { ok: true, schema, run };
+  }
+}
+
+/**
+ * Why a re-planned subscription can no longer run, as SUPERGRAPH_CHANGED with the first reason
+ * (e.g. the validation error naming the removed field); the gateway's own failures keep their code.
+ */
+function noLongerValid(errors: readonly GraphQLError[]): GraphQLError[] {
+  const first = errors[0];
+  if (!first || first.extensions.code === 'INTERNAL_SERVER_ERROR') return [...errors];
+  return [
+    passerelleError('SUPERGRAPH_CHANGED', `The supergraph changed and this subscription is no longer valid: ${first.message}`, {
+      reason: typeof first.extensions.code === 'string' ? first.extensions.code : undefined,
+    }),
+  ];
 }
 
 /** `compute` once per result object: a shared stream hands the same result to every subscriber. */
@@ -198,6 +244,10 @@ function memoisedPerResult<T>(compute: (result: ExecutionResult) => T): (result:
 }
 
 function refused(errors: readonly GraphQLError[]): Prepared {
+  return { ok: false, errors };
+}
+
+function failed(errors: readonly GraphQLError[]): { ok: false; errors: readonly GraphQLError[] } {
   return { ok: false, errors };
 }
 

@@ -27,7 +27,15 @@
  *
  * Errors of a subscription itself (the subgraph went away, refused it, or failed) are GraphQL
  * errors with catalogue codes naming the subgraph (SUBGRAPH_UNAVAILABLE…): a graphql-ws `error`
- * message for that subscription only, or a `next` with errors then `complete` over SSE.
+ * message for that subscription only, or a `next` with errors then `complete` over SSE. A
+ * subgraph's socket that drops is not such an error when the subscription field follows the cursor
+ * convention (`after` argument, `cursor` field): the gateway re-subscribes from the last cursor and
+ * the client only sees a pause; SUBGRAPH_UNAVAILABLE comes after UPSTREAM_RESUME_TIMEOUT_MS.
+ *
+ * A new supergraph on which an open subscription is no longer valid (a field it uses was removed,
+ * an argument changed type…) ends THAT subscription the same way, with SUPERGRAPH_CHANGED and the
+ * reason in the message (and the underlying code in `extensions.reason`): not a close code, since
+ * the connection's other subscriptions may still be valid and go on.
  */
 import { CloseCode as GraphQLWsCloseCode } from 'graphql-ws';
 import type { FormattedExecutionResult } from 'graphql';
