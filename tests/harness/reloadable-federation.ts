@@ -16,14 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { readEnv } from '../../common/env.ts';
 import { gatewayEnv } from '../../common/config.ts';
 import { createLogger } from '../../common/logger.ts';
-import { identityFromConnectionParams, identityKey, startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
+import { identityKey, startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
 import { startGateway, type RunningGateway } from '../../gateway/index.ts';
 import { PushChannel } from './push-channel.ts';
+import { serveToySubscriptions } from './subgraph-subscriptions.ts';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 
@@ -121,28 +120,7 @@ export async function startReloadableFederation(gatewayEnvOverrides: Record<stri
     logger,
     gatewaySecret,
     createContext: () => ({}),
-    onServer: (server, schema) => {
-      const sockets = new WebSocketServer({ server, path: '/graphql' });
-      const served = useServer(
-        {
-          schema,
-          onConnect: async (ctx) => {
-            try {
-              await identityFromConnectionParams(ctx.connectionParams, gatewayKey);
-              return true;
-            } catch {
-              ctx.extra.socket.close(4401, 'Unauthenticated');
-              return false;
-            }
-          },
-        },
-        sockets,
-      );
-      return async () => {
-        for (const client of sockets.clients) client.terminate();
-        await served.dispose();
-      };
-    },
+    onServer: (server, schema) => serveToySubscriptions(server, schema, gatewayKey).close,
     resolvers: {
       Subscription: {
         reviewAdded: {

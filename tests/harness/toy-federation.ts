@@ -15,14 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocketServer } from 'ws';
 import { readEnv } from '../../common/env.ts';
 import { gatewayEnv } from '../../common/config.ts';
 import { createLogger } from '../../common/logger.ts';
-import { identityFromConnectionParams, identityKey, startSubgraph, type Caller, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
+import { identityKey, startSubgraph, type Caller, type RunningSubgraph } from '../../subgraphs/kit/index.ts';
 import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../gateway/index.ts';
 import { PushChannel } from './push-channel.ts';
+import { serveToySubscriptions } from './subgraph-subscriptions.ts';
 
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@requires", "@external", "@shareable", "@authenticated", "@requiresScopes", "@policy"])';
@@ -145,29 +145,12 @@ export async function startToyFederation(
     gatewaySecret,
     createContext: recordHttp,
     onServer: (server, schema) => {
-      const sockets = new WebSocketServer({ server, path: '/graphql' });
-      reviewsSockets = sockets;
-      const served = useServer(
-        {
-          schema,
-          onConnect: async (ctx) => {
-            const authorization = ctx.connectionParams?.authorization;
-            authorizations.ws.push(typeof authorization === 'string' ? authorization : undefined);
-            try {
-              identities.ws.push(await identityFromConnectionParams(ctx.connectionParams, gatewayKey));
-              return true;
-            } catch {
-              ctx.extra.socket.close(4401, 'Unauthenticated');
-              return false;
-            }
-          },
-        },
-        sockets,
-      );
-      return async () => {
-        for (const client of sockets.clients) client.terminate();
-        await served.dispose();
-      };
+      const served = serveToySubscriptions(server, schema, gatewayKey, {
+        params: (params) => authorizations.ws.push(typeof params?.authorization === 'string' ? params.authorization : undefined),
+        identity: (identity) => identities.ws.push(identity),
+      });
+      reviewsSockets = served.sockets;
+      return served.close;
     },
     resolvers: {
       Subscription: {
