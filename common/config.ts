@@ -93,7 +93,7 @@ export const opendataApiEnv = {
 
 /**
  * Circuit breakers, bulkheads' queues and retry budgets (common/resilience.ts) of the gateway's
- * guard of each subgraph; meant for the subgraphs' guards of their legacy systems too (not wired yet).
+ * guard of each subgraph (the subgraphs' guards of their legacy systems have UPSTREAM_* twins).
  */
 const resilience = {
   breakerFailureRatio: ratio('BREAKER_FAILURE_RATIO', 'Share of failed calls (unreachable, 5xx, timeout) to one subgraph over BREAKER_WINDOW_MS that opens its circuit breaker; an open breaker fails the fields of that subgraph at once with SUBGRAPH_UNAVAILABLE. 1: breakers never open.', 0.5),
@@ -105,9 +105,9 @@ const resilience = {
   retryBudgetReserve: int('RETRY_BUDGET_RESERVE', 'Retries to one subgraph that may be spent in a burst before RETRY_BUDGET_RATIO applies; 0 with a ratio of 0: no retries.', 10, { min: 0, max: 100_000 }),
 };
 
-/** Graceful shutdown (SIGTERM) of the gateway (common/drain.ts). */
+/** Graceful shutdown (SIGTERM) of the gateway and the subgraphs (common/drain.ts). */
 const shutdown = {
-  shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 'On SIGTERM, how long the gateway keeps serving while /health/ready answers 503, so load balancers stop sending it new requests before it stops listening.', 0, { min: 0, max: 600_000 }),
+  shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 'On SIGTERM, how long the process (gateway or subgraph) keeps serving while /health/ready answers 503, so load balancers stop sending it new requests before it stops listening.', 0, { min: 0, max: 600_000 }),
   shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 'On SIGTERM, how long requests in flight may take to finish once the process stops listening; then their connections are cut.', 10_000, { min: 0, max: 600_000 }),
 };
 
@@ -115,7 +115,17 @@ const shutdown = {
 const upstream = {
   upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'Timeout of one call from a subgraph to its legacy system.', 5000, { min: 1, max: 600_000 }),
   upstreamRetries: int('UPSTREAM_RETRIES', 'Retries of an idempotent legacy call that failed with 502/503/504 or a network error.', 2, { min: 0, max: 10 }),
-  upstreamConnections: int('UPSTREAM_CONNECTIONS', 'Connections per subgraph to its legacy system (HTTP pool or PostgreSQL pool).', 16, { min: 1, max: 1024 }),
+  upstreamConnections: int('UPSTREAM_CONNECTIONS', 'Connections per subgraph to its legacy system (HTTP pool or PostgreSQL pool), and calls to it at once; more wait in UPSTREAM_BULKHEAD_QUEUE.', 16, { min: 1, max: 1024 }),
+  // One guard per legacy system in each subgraph (subgraphs/kit/legacy-guards.ts, common/resilience.ts).
+  upstreamBreakerFailureRatio: ratio('UPSTREAM_BREAKER_FAILURE_RATIO', 'Share of failed calls (unreachable, 5xx, timeout) from a subgraph to one legacy system over UPSTREAM_BREAKER_WINDOW_MS that opens its circuit breaker; an open breaker fails the fields needing that system at once with LEGACY_UNAVAILABLE. 1: breakers never open.', 0.5),
+  upstreamBreakerWindowMs: int('UPSTREAM_BREAKER_WINDOW_MS', 'Sliding window over which a legacy system\'s circuit breaker counts failures.', 10_000, { min: 100, max: 3_600_000 }),
+  upstreamBreakerMinRequests: int('UPSTREAM_BREAKER_MIN_REQUESTS', 'Calls to a legacy system needed within UPSTREAM_BREAKER_WINDOW_MS before its circuit breaker may open.', 10, { min: 1, max: 1_000_000 }),
+  upstreamBreakerHalfOpenAfterMs: int('UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS', 'How long an open legacy circuit breaker refuses every call before one probe call is let through (its success closes the breaker).', 5_000, { min: 1, max: 3_600_000 }),
+  upstreamBulkheadQueue: int('UPSTREAM_BULKHEAD_QUEUE', 'Calls to one legacy system that may wait for a free slot (slots: UPSTREAM_CONNECTIONS); one more is refused at once with LEGACY_UNAVAILABLE.', 256, { min: 0, max: 1_000_000 }),
+  upstreamRetryBudgetRatio: ratio('UPSTREAM_RETRY_BUDGET_RATIO', 'Retries earned per call to one legacy system (0.1: one retry per ten calls once the reserve is spent). Only idempotent reads are retried.', 0.1),
+  upstreamRetryBudgetReserve: int('UPSTREAM_RETRY_BUDGET_RESERVE', 'Retries to one legacy system that may be spent in a burst before UPSTREAM_RETRY_BUDGET_RATIO applies.', 10, { min: 0, max: 100_000 }),
+  // Graceful shutdown, as the gateway's (common/drain.ts): the same variables.
+  ...shutdown,
   maxPageSize: int('MAX_PAGE_SIZE', 'Largest `first` a connection field accepts.', 100, { min: 1, max: 10_000 }),
   referenceCacheTtlMs: int('REFERENCE_CACHE_TTL_MS', 'How long a connector keeps yearly reference data (geodata, programmes).', 3_600_000, { min: 0 }),
 };

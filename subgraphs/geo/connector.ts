@@ -7,7 +7,7 @@
  * received primes the per-commune cache, so entity resolution, `Commune.departement` and friends
  * seldom reach the API one code at a time.
  */
-import { TtlCache, createHttpClient, type HttpClient } from '../kit/index.ts';
+import { TtlCache, createHttpClient, type HttpClient, type LegacyGuards } from '../kit/index.ts';
 
 export const GEO_SYSTEM = 'geo-api';
 
@@ -45,6 +45,8 @@ export interface GeoConnectorOptions {
   connections: number;
   /** How long answers are kept (REFERENCE_CACHE_TTL_MS); 0 keeps nothing, every lookup calls the API. */
   cacheTtlMs: number;
+  /** The subgraph's guards of its legacy systems (kit/legacy-guards.ts: breaker, bulkhead, retry budget); default: this connector's own. */
+  guards?: LegacyGuards;
 }
 
 export interface GeoConnector {
@@ -98,6 +100,7 @@ export function createGeoConnector(options: GeoConnectorOptions): GeoConnector {
     timeoutMs: options.timeoutMs,
     retries: options.retries,
     connections: options.connections,
+    guards: options.guards,
   });
   const ttl = options.cacheTtlMs;
   const regionList = new TtlCache<typeof ALL, RegionRecord[]>(ttl);

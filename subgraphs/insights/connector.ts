@@ -6,7 +6,7 @@
  * batch: the records endpoint's 100-record pages would make calls grow with the data.
  */
 import { passerelleError } from '../../common/errors.ts';
-import { createHttpClient, TtlCache } from '../kit/index.ts';
+import { createHttpClient, TtlCache, type LegacyGuards } from '../kit/index.ts';
 
 export const SYSTEM = 'opendata-api';
 const DATASETS = '/api/explore/v2.1/catalog/datasets';
@@ -80,6 +80,8 @@ export interface OpendataConnectorOptions {
   retries: number;
   connections: number;
   referenceCacheTtlMs: number;
+  /** The subgraph's guards of its legacy systems (kit/legacy-guards.ts: breaker, bulkhead, retry budget); default: this connector's own. */
+  guards?: LegacyGuards;
 }
 
 /** An ODSQL string literal: double-quoted, with backslashes and double quotes escaped. */
@@ -168,6 +170,7 @@ export function createOpendataConnector(options: OpendataConnectorOptions): Open
     timeoutMs: options.timeoutMs,
     retries: options.retries,
     connections: options.connections,
+    guards: options.guards,
   });
   const reference = new TtlCache<'programmes', Programme[]>(options.referenceCacheTtlMs);
 

@@ -1,11 +1,14 @@
 /**
  * The HTTP transport every REST connector uses to reach its legacy system: a keep-alive undici
- * pool, a per-call timeout, bounded retries of idempotent calls on 502/503/504 or network errors,
- * and failures mapped to catalogue codes naming the system. Connectors add only their URL shapes.
+ * pool, a per-call timeout, and the system's guard (kit/legacy-guards.ts: circuit breaker, bulkhead
+ * sized to the pool, retries of idempotent calls on 502/503/504 or network errors within a retry
+ * budget), with failures mapped to catalogue codes naming the system. Connectors add only their URL
+ * shapes.
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
+import { defaultLegacyGuards, guarded, type LegacyGuards } from './legacy-guards.ts';
 
 export interface HttpClientOptions {
   /** Name of the legacy system, carried in errors as `extensions.system` (e.g. "lycees-api"). */
@@ -13,10 +16,15 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Per-attempt timeout in ms; past it the call fails with LEGACY_TIMEOUT. */
   timeoutMs: number;
-  /** Extra attempts for GET calls that failed with 502/503/504 or a network error. */
+  /** Extra attempts for GET calls that failed with 502/503/504 or a network error (used when `guards` is not given). */
   retries: number;
-  /** Pool size (keep-alive connections). */
+  /** Pool size (keep-alive connections); also the bulkhead's slots when `guards` is not given. */
   connections: number;
+  /**
+   * The subgraph's guards (one breaker per system, shared with its other clients of the system).
+   * Default: guards of this client alone, with DEFAULT_RESILIENCE's breaker and budget.
+   */
+  guards?: LegacyGuards;
 }
 
 export interface HttpClient {
@@ -34,46 +42,43 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const base = new URL(options.baseUrl);
   const pool = new Pool(base.origin, { connections: options.connections, keepAliveTimeout: 30_000 });
   const prefix = base.pathname.replace(/\/$/, '');
+  const guard = (options.guards ?? defaultLegacyGuards(options.connections, options.retries)).of(options.system);
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, idempotent: boolean): Promise<T | null> {
-    const attempts = idempotent ? options.retries + 1 : 1;
-    let lastError: GraphQLError | undefined;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** (attempt - 1)));
+  /** One attempt; throws a catalogue error naming the system. */
+  async function once<T>(method: 'GET' | 'POST', path: string, body: unknown): Promise<T | null> {
+    let response;
+    try {
+      response = await pool.request({
+        method,
+        path: prefix + path,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (error) {
+      throw networkError(options.system, error);
+    }
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw networkError(options.system, error);
+    }
+    if (response.statusCode === 404) return null;
+    if (response.statusCode >= 200 && response.statusCode < 300) {
       try {
-        const response = await pool.request({
-          method,
-          path: prefix + path,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        const text = await response.body.text();
-        if (response.statusCode === 404) return null;
-        if (response.statusCode >= 200 && response.statusCode < 300) {
-          try {
-            return JSON.parse(text) as T;
-          } catch {
-            throw passerelleError('LEGACY_ERROR', `${options.system} returned a body that is not JSON`, { system: options.system });
-          }
-        }
-        const error = statusError(options.system, response.statusCode, text);
-        if (!RETRYABLE_STATUS.has(response.statusCode)) throw error;
-        lastError = error;
-      } catch (error) {
-        if (isGraphQLError(error)) {
-          if (error.extensions.code !== 'LEGACY_UNAVAILABLE') throw error;
-          lastError = error;
-          continue;
-        }
-        lastError = networkError(options.system, error);
-        if (lastError.extensions.code === 'LEGACY_TIMEOUT') throw lastError;
+        return JSON.parse(text) as T;
+      } catch {
+        throw passerelleError('LEGACY_ERROR', `${options.system} returned a body that is not JSON`, { system: options.system });
       }
     }
-    throw lastError!;
+    throw statusError(options.system, response.statusCode, text);
   }
+
+  const call = <T>(method: 'GET' | 'POST', path: string, body: unknown, idempotent: boolean) =>
+    guarded(guard, () => once<T>(method, path, body), idempotent);
 
   return {
     system: options.system,
@@ -90,10 +95,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     },
     close: () => pool.close(),
   };
-}
-
-function isGraphQLError(error: unknown): error is GraphQLError {
-  return typeof error === 'object' && error !== null && 'extensions' in error && 'locations' in error;
 }
 
 function statusError(system: string, status: number, body: string): GraphQLError {

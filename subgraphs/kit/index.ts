@@ -1,6 +1,7 @@
 /** What the four subgraphs share: start-up, transports, loaders, connections, validation, errors. */
 export { startSubgraph, serveSubgraph, loadTypeDefs, type SubgraphOptions, type RunningSubgraph } from './server.ts';
 export { createHttpClient, type HttpClient, type HttpClientOptions } from './http-client.ts';
+export { createLegacyGuards, defaultLegacyGuards, guarded, isLegacyFailure, legacyResilienceOf, type LegacyGuards, type UpstreamResilienceConfig } from './legacy-guards.ts';
 export { batchLoader, groupLoader, isolated, perKeyLoader, type BatchOptions } from './loaders.ts';
 export { connectionFromArray, pageWindow, toConnection, encodeCursor, DEFAULT_PAGE_SIZE, type Connection, type PageArgs } from './connection.ts';
 export { TtlCache } from './cache.ts';

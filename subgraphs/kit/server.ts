@@ -1,7 +1,8 @@
 /**
  * Start-up shared by the four subgraphs: one Federation 2 schema, Apollo Server 5 on a plain
- * `node:http` server (POST/GET /graphql, GET /health), a fresh context — hence fresh DataLoaders —
- * per request. A subgraph only supplies its SDL, resolvers and context factory.
+ * `node:http` server (POST/GET /graphql, GET /health, /health/live, /health/ready), a fresh context
+ * — hence fresh DataLoaders — per request, and a graceful drain on close (common/drain.ts). A
+ * subgraph only supplies its SDL, resolvers, context factory and legacy guards.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ import { MaxDepthRule } from '../../common/validation/MaxDepthRule.ts';
 import { BodyTooLargeError, DEFAULT_SUBGRAPH_LIMITS, readLimitedBody, subgraphLimitsPlugin, trackRequest, type SubgraphLimits } from './limits.ts';
 import { guardAbandonedBranches } from './abandoned-branches.ts';
 import { IDENTITY_HEADER, identityKey, verifyIdentity, type Caller } from '../../common/identity.ts';
+import { trackDrain, type Drain } from '../../common/drain.ts';
+import type { LegacyGuards } from './legacy-guards.ts';
 
 export interface SubgraphOptions<TContext extends BaseContext> {
   /** Subgraph name, as in the supergraph (geo, lycees, requests, insights). */
@@ -43,6 +46,14 @@ export interface SubgraphOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Called once the HTTP server exists, before it listens (e.g. to attach a WebSocket server). */
   onServer?: (server: Server, schema: GraphQLSchema) => void | (() => Promise<void>);
+  /** The guards of the subgraph's legacy systems: /health/ready answers 503 naming those whose breaker is open. Default: none. */
+  guards?: Pick<LegacyGuards, 'breakers'>;
+  /**
+   * Graceful close (SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS): /health/ready answers 503 for `delayMs`
+   * while still serving, then the server stops listening and requests in flight get `timeoutMs` to
+   * finish before their connections are cut. Default: no delay, 10 s.
+   */
+  shutdown?: { delayMs: number; timeoutMs: number };
 }
 
 export interface RunningSubgraph {
@@ -105,14 +116,16 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
   await apollo.start();
   const gatewayKey = identityKey(options.gatewaySecret);
 
+  let drain: Drain | undefined;
   const server = createServer((req, res) => {
-    handle(apollo, options, limits, gatewayKey, req, res).catch((error: unknown) => {
+    handle(apollo, options, limits, gatewayKey, () => drain?.draining ?? false, req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'unhandled subgraph error');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
     });
   });
   server.keepAliveTimeout = 65_000;
+  drain = trackDrain(server);
   const detach = options.onServer?.(server, schema);
 
   await new Promise<void>((resolve, reject) => {
@@ -128,11 +141,15 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
     url,
     schema,
     server,
+    // Idempotent (trackDrain): the launcher's signal, then a test's cleanup, wait for the same drain.
     async close() {
-      if (typeof detach === 'function') await detach();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+      await drain.stop({
+        delayMs: options.shutdown?.delayMs ?? 0,
+        timeoutMs: options.shutdown?.timeoutMs ?? 10_000,
+        // Subscriptions (requests) end before the server stops listening: clients resume elsewhere.
+        beforeStop: async () => {
+          if (typeof detach === 'function') await detach();
+        },
       });
       await apollo.stop();
     },
@@ -144,12 +161,25 @@ async function handle<TContext extends BaseContext>(
   options: SubgraphOptions<TContext>,
   limits: SubgraphLimits,
   gatewayKey: Uint8Array,
+  draining: () => boolean,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health') {
     sendJson(res, 200, { status: 'ok', subgraph: options.name });
+    return;
+  }
+  if (url.pathname === '/health/live') {
+    sendJson(res, 200, { status: 'live', subgraph: options.name });
+    return;
+  }
+  if (url.pathname === '/health/ready') {
+    // A half-open breaker counts as up: the next call is its probe, and a replica out of rotation would never get it.
+    const breakers = options.guards?.breakers() ?? {};
+    const down = Object.entries(breakers).filter(([, state]) => state === 'open').map(([system]) => system);
+    const ok = !draining() && down.length === 0;
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : draining() ? 'draining' : 'degraded', subgraph: options.name, draining: draining(), down, breakers });
     return;
   }
   if (url.pathname !== '/graphql') {

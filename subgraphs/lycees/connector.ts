@@ -3,7 +3,7 @@
  * names and codes, its page and batch limits. It returns the subgraph's own English records, so
  * nothing else changes if the Direction du numérique renames a field.
  */
-import { createHttpClient, passerelleError } from '../kit/index.ts';
+import { createHttpClient, passerelleError, type LegacyGuards } from '../kit/index.ts';
 
 export const SYSTEM = 'lycees-api';
 /** Most keys the API accepts in one batch body; larger key sets are split into parallel calls. */
@@ -95,6 +95,8 @@ export interface LyceesConnectorOptions {
   retries: number;
   /** Keep-alive connections to the API. */
   connections: number;
+  /** The subgraph's guards of its legacy systems (kit/legacy-guards.ts: breaker, bulkhead, retry budget); default: this connector's own. */
+  guards?: LegacyGuards;
 }
 
 // Wire format of the API.

@@ -7,7 +7,7 @@ import type { requestsSubgraphEnv } from '../../common/config.ts';
 import type { Parsed } from '../../common/env.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Running } from '../../common/service.ts';
-import { startSubgraph, subgraphLimitsOf, type Caller } from '../kit/index.ts';
+import { createLegacyGuards, legacyResilienceOf, startSubgraph, subgraphLimitsOf, type Caller } from '../kit/index.ts';
 import { createAuditLog } from './access/audit.ts';
 import { viewerOf } from './access/caller.ts';
 import { Access } from './access/rules.ts';
@@ -24,18 +24,21 @@ export type RequestsSubgraphConfig = Parsed<typeof requestsSubgraphEnv>;
 export async function startRequestsSubgraph(config: RequestsSubgraphConfig, logger: Logger): Promise<Running> {
   // Passerelle's own tables and triggers (applied later, in the background, if the GRC is down now).
   const migrations = await startMigrations({ databaseUrl: config.grcDatabaseUrl, timeoutMs: config.upstreamTimeoutMs, retries: config.upstreamRetries, logger });
+  // One breaker, bulkhead and retry budget per legacy system for the whole process (kit/legacy-guards.ts): the GRC, and geo-api and lycees-api for intake.
+  const guards = createLegacyGuards(legacyResilienceOf(config));
   const connector = new GrcConnector({
     databaseUrl: config.grcDatabaseUrl,
     connections: config.upstreamConnections,
     timeoutMs: config.upstreamTimeoutMs,
     retries: config.upstreamRetries,
     referenceTtlMs: config.referenceCacheTtlMs,
+    guards,
     logger,
   });
   // Every mutation and every read of personal data, as JSON lines (access/audit.ts).
   const audit = createAuditLog(config.auditLogPath, logger);
   // Routing rules are checked here: a bad rules file stops the start-up, not a citizen's request.
-  const workflow = await startWorkflow(config, connector, audit, logger).catch(async (error: unknown) => {
+  const workflow = await startWorkflow(config, connector, audit, logger, guards).catch(async (error: unknown) => {
     await connector.close();
     await audit.close();
     throw error;
@@ -64,6 +67,8 @@ export async function startRequestsSubgraph(config: RequestsSubgraphConfig, logg
     resolvers: { ...resolvers, ...subscriptionResolvers },
     createContext,
     gatewaySecret: config.gatewaySecret,
+    guards,
+    shutdown: { delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs },
     limits: subgraphLimitsOf(config),
     onServer: (server, schema) => serveSubscriptions(server, schema, { changes, createContext, gatewaySecret: config.gatewaySecret, logger }),
     port: config.port,

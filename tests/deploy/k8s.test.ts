@@ -248,8 +248,8 @@ describe('deploy/k8s (kustomize, no cluster)', () => {
       const pod = named('Deployment', name).spec.template.spec;
       const [container] = pod.containers;
       expect(container.readinessProbe.httpGet.path, name).toBe('/health');
-      // The gateway has /health/live; the subgraphs' /health answers whenever the process does.
-      expect(container.livenessProbe.httpGet.path, name).toBe(name === 'gateway' ? '/health/live' : '/health');
+      // Live: the process answers (gateway and subgraphs alike have /health/live).
+      expect(container.livenessProbe.httpGet.path, name).toBe('/health/live');
       expect(container.lifecycle?.preStop, `${name}: preStop`).toBeDefined();
       const preStopSeconds = Number(container.lifecycle.preStop.exec?.command?.at(-1) ?? container.lifecycle.preStop.sleep?.seconds);
       expect(pod.terminationGracePeriodSeconds, name).toBeGreaterThanOrEqual(preStopSeconds + 10);

@@ -1,14 +1,18 @@
 /**
- * The GRC database connection under the connector: a `pg` pool, reads retried while the GRC is
- * unavailable, transactions retried on serialization failures, and the mapping of every failure
- * to the catalogue with `system: "grc"`: unreachable, refused or injected "cannot connect now" →
- * LEGACY_UNAVAILABLE (reads are retried `retries` times first); past `timeoutMs` (client-side
- * timer, plus `statement_timeout` on a real PostgreSQL) → LEGACY_TIMEOUT; any other database
- * error → LEGACY_ERROR.
+ * The GRC database connection under the connector: a `pg` pool, every query and transaction
+ * through the GRC's guard (kit/legacy-guards.ts: circuit breaker, bulkhead sized to the pool, reads
+ * retried while the GRC is unavailable within a retry budget), transactions retried on
+ * serialization failures, and the mapping of every failure to the catalogue with `system: "grc"`:
+ * unreachable, refused or injected "cannot connect now" → LEGACY_UNAVAILABLE; an open breaker or a
+ * full bulkhead → LEGACY_UNAVAILABLE with `reason`, at once; past `timeoutMs` (client-side timer,
+ * plus `statement_timeout` on a real PostgreSQL) → LEGACY_TIMEOUT; any other database error →
+ * LEGACY_ERROR.
  */
 import pg from 'pg';
 import type { GraphQLError } from 'graphql';
 import { passerelleError } from '../../../common/errors.ts';
+import type { Guard } from '../../../common/resilience.ts';
+import { defaultLegacyGuards, guarded, type LegacyGuards } from '../../kit/legacy-guards.ts';
 import type { Logger } from '../../../common/logger.ts';
 import { UnknownCodeError } from './codes.ts';
 
@@ -21,8 +25,10 @@ export interface GrcConnectorOptions {
   connections: number;
   /** Per-query timeout in ms, and the time allowed to get a connection; past it, LEGACY_TIMEOUT. */
   timeoutMs: number;
-  /** Extra attempts of a read that failed with LEGACY_UNAVAILABLE. */
+  /** Extra attempts of a read that failed with LEGACY_UNAVAILABLE (used when `guards` is not given). */
   retries: number;
+  /** The subgraph's guards of its legacy systems; default: this connection's own (DEFAULT_RESILIENCE, `connections` slots). */
+  guards?: LegacyGuards;
   /** How long services and categories are cached (they change only through back-office admin). */
   referenceTtlMs: number;
   logger?: Logger;
@@ -32,8 +38,10 @@ class QueryTimeout extends Error {}
 
 export class GrcDatabase {
   private readonly pool: pg.Pool;
+  private readonly guard: Guard;
 
   constructor(protected readonly options: GrcConnectorOptions) {
+    this.guard = (options.guards ?? defaultLegacyGuards(options.connections, options.retries)).of(SYSTEM);
     this.pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.connections,
@@ -60,7 +68,12 @@ export class GrcDatabase {
    * it throws. Retried whole on serialization failure, deadlock or unique violation (a back-office
    * insert took the reference being numbered): a fresh attempt sees the winner's rows.
    */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    // Never retried by the guard (a write); its own loop below retries only what PostgreSQL aborted.
+    return guarded(this.guard, () => this.transact(work), false);
+  }
+
+  private async transact<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient | undefined;
       try {
@@ -79,17 +92,9 @@ export class GrcDatabase {
     }
   }
 
-  /** A read, retried with backoff while the GRC is unavailable. */
-  protected async read<R>(sql: string, params: unknown[]): Promise<R[]> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once<R>(sql, params);
-      } catch (error) {
-        const failure = this.toCatalogue(error);
-        if (failure.extensions.code !== 'LEGACY_UNAVAILABLE' || attempt >= this.options.retries) throw failure;
-        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-      }
-    }
+  /** A read, retried with jitter while the GRC is unavailable (within the guard's retry budget). */
+  protected read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return guarded(this.guard, () => this.once<R>(sql, params).catch((error: unknown) => Promise.reject(this.toCatalogue(error))), true);
   }
 
   private async once<R>(sql: string, params: unknown[]): Promise<R[]> {

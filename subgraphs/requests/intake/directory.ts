@@ -8,7 +8,7 @@
  * and a burst of submits about one commune (or one idempotent submit retried 20 times) makes one
  * call. Failures are not cached and surface as LEGACY_UNAVAILABLE / LEGACY_TIMEOUT naming the system.
  */
-import { TtlCache, createHttpClient, type HttpClient } from '../../kit/index.ts';
+import { TtlCache, createHttpClient, type HttpClient, type LegacyGuards } from '../../kit/index.ts';
 
 export interface DirectoryOptions {
   geoApiUrl: string;
@@ -21,6 +21,8 @@ export interface DirectoryOptions {
   connections: number;
   /** How long an answer is kept (REFERENCE_CACHE_TTL_MS). */
   ttlMs: number;
+  /** The subgraph's guards of its legacy systems (kit/legacy-guards.ts: breaker, bulkhead, retry budget); default: this connector's own. */
+  guards?: LegacyGuards;
 }
 
 export interface DirectoryCommune {
@@ -57,7 +59,7 @@ interface WireEtablissement {
 
 export function createDirectory(options: DirectoryOptions): Directory {
   const client = (system: string, baseUrl: string): HttpClient =>
-    createHttpClient({ system, baseUrl, timeoutMs: options.timeoutMs, retries: options.retries, connections: options.connections });
+    createHttpClient({ system, baseUrl, timeoutMs: options.timeoutMs, retries: options.retries, connections: options.connections, guards: options.guards });
   const geo = client('geo-api', options.geoApiUrl);
   const lycees = client('lycees-api', options.lyceesApiUrl);
   const communes = new TtlCache<string, DirectoryCommune | null>(options.ttlMs);

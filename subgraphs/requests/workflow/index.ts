@@ -12,7 +12,7 @@
 import type { Logger } from '../../../common/logger.ts';
 import { ConfigError } from '../../../common/env.ts';
 import { badUserInput, passerelleError } from '../../../common/errors.ts';
-import { REQUEST_REFERENCE, expectFormat, tokenKey } from '../../kit/index.ts';
+import { REQUEST_REFERENCE, expectFormat, tokenKey, type LegacyGuards } from '../../kit/index.ts';
 import { audited, type AuditLog } from '../access/audit.ts';
 import { Access } from '../access/rules.ts';
 import { checkText } from '../intake/input.ts';
@@ -57,9 +57,10 @@ export interface Workflow extends RequestWorkflow {
 /**
  * Reads the routing rules (ConfigError when the file is malformed, or names codes the GRC does not
  * have), and prepares the directory and the token key. A GRC unreachable at start-up does not stop
- * the subgraph: the codes are then checked when a request is routed.
+ * the subgraph: the codes are then checked when a request is routed. `guards`: the subgraph's
+ * legacy guards, which the directory's geo-api and lycees-api clients share (default: their own).
  */
-export async function startWorkflow(config: WorkflowConfig, connector: GrcConnector, audit: AuditLog, logger: Logger): Promise<Workflow> {
+export async function startWorkflow(config: WorkflowConfig, connector: GrcConnector, audit: AuditLog, logger: Logger, guards?: LegacyGuards): Promise<Workflow> {
   const rules = loadRoutingRules(config.routingRulesPath);
   try {
     const problems = checkAgainstGrc(rules, await connector.services(), await connector.categories());
@@ -70,7 +71,7 @@ export async function startWorkflow(config: WorkflowConfig, connector: GrcConnec
   }
   const directory: Directory = createDirectory({
     geoApiUrl: config.geoApiUrl, lyceesApiUrl: config.lyceesApiUrl, timeoutMs: config.upstreamTimeoutMs,
-    retries: config.upstreamRetries, connections: config.upstreamConnections, ttlMs: config.referenceCacheTtlMs,
+    retries: config.upstreamRetries, connections: config.upstreamConnections, ttlMs: config.referenceCacheTtlMs, guards,
   });
   const key = tokenKey(config.authSecret);
   const intake = new Intake({ connector, directory, rules, tokenKey: key, trackingTokenTtlS: config.trackingTokenTtlS });
