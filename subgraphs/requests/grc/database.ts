@@ -52,6 +52,9 @@ export class GrcDatabase {
     });
     // An idle client whose server went away emits here; without a listener the process would crash.
     this.pool.on('error', (error) => options.logger?.warn({ err: error }, 'grc idle connection lost'));
+    // A checked-out client has no listener of the pool's: one losing its connection (the GRC restarting)
+    // would crash the process with an unhandled 'error'. Its query fails and is mapped as usual.
+    this.pool.on('connect', (client) => client.on('error', (error) => options.logger?.warn({ err: error }, 'grc connection lost')));
   }
 
   close(): Promise<void> {

@@ -21,6 +21,9 @@ export interface RedisApiKeyStoreOptions {
 
 export function redisApiKeyStore(options: RedisApiKeyStoreOptions): ApiKeyStore & { ready(): Promise<void> } {
   const redis = new Redis(options.url, { maxRetriesPerRequest: 2 });
+  // ioredis reconnects by itself; without a listener each failed attempt is printed as unhandled.
+  // A key cannot be read meanwhile: its verification fails (closed), it is never let through unchecked.
+  redis.on('error', () => {});
   // Found records only: unknown ids (anyone can make one up) are not kept, so the cache stays small.
   const cache = new Map<string, ApiKeyRecord>();
   // Changes seen per id: a read that a change overtook is not cached (the reply may predate it).
@@ -33,6 +36,7 @@ export function redisApiKeyStore(options: RedisApiKeyStoreOptions): ApiKeyStore 
 
   if (options.cache !== false) {
     const connection = new Redis(options.url);
+    connection.on('error', () => {});
     subscriber = connection;
     connection.on('message', (_channel: string, id: string) => {
       changes.set(id, (changes.get(id) ?? 0) + 1);
