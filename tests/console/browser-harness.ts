@@ -56,28 +56,13 @@ export async function startConsoleBench(env: Record<string, string> = {}): Promi
     dist,
     browser,
     async open(options = {}) {
-      const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, locale: 'fr-FR' });
-      contexts.push(context);
-      const offsite: string[] = [];
-      const problems: string[] = [];
-      await context.route('**/*', (route) => {
-        const url = new URL(route.request().url());
-        if (LOOPBACK.has(url.hostname)) return route.continue();
-        offsite.push(url.href);
-        return route.abort('blockedbyclient');
-      });
-      await context.routeWebSocket(/.*/, (socket) => {
-        if (LOOPBACK.has(new URL(socket.url()).hostname)) return socket.connectToServer();
-        offsite.push(socket.url());
-        return socket.close();
-      });
-      const page = await context.newPage();
-      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-      page.on('console', (message) => {
+      const opened = await openGuardedPage(browser, {
+        viewport: options.viewport ?? { width: 1280, height: 900 },
         // A refused WebSocket while the gateway is down is expected in the restart test; anything else is a problem.
-        if (message.type() === 'error' && !/WebSocket connection|ERR_CONNECTION_REFUSED/.test(message.text())) problems.push(`console: ${message.text()}`);
+        expectedConsoleErrors: /WebSocket connection|ERR_CONNECTION_REFUSED/,
       });
-      return { context, page, offsite, problems };
+      contexts.push(opened.context);
+      return opened;
     },
     async screenshot(page, name, options = {}) {
       await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: options.fullPage ?? true });
@@ -95,4 +80,35 @@ export async function startConsoleBench(env: Record<string, string> = {}): Promi
 export async function subscriptionCounts(origin: string): Promise<{ upstream: number; subscribers: number }> {
   const health = (await (await fetch(`${origin}/health`)).json()) as { subscriptions: { upstream: number; subscribers: number } };
   return health.subscriptions;
+}
+
+/**
+ * A fresh browser context (its own storage) that lets loopback through and records, then blocks,
+ * every other request (HTTP and WebSocket), with the page's script errors and console errors
+ * (CSP violations included) other than `expectedConsoleErrors`.
+ */
+export async function openGuardedPage(
+  browser: Browser,
+  options: { viewport: { width: number; height: number }; expectedConsoleErrors?: RegExp },
+): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport: options.viewport, locale: 'fr-FR' });
+  const offsite: string[] = [];
+  const problems: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (LOOPBACK.has(url.hostname)) return route.continue();
+    offsite.push(url.href);
+    return route.abort('blockedbyclient');
+  });
+  await context.routeWebSocket(/.*/, (socket) => {
+    if (LOOPBACK.has(new URL(socket.url()).hostname)) return socket.connectToServer();
+    offsite.push(socket.url());
+    return socket.close();
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !options.expectedConsoleErrors?.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  return { context, page, offsite, problems };
 }

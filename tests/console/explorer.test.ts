@@ -8,15 +8,15 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExplorer } from '../../console/build-explorer.ts';
 import { launch } from '../../scripts/launcher.ts';
 import { graphql } from '../harness/graphql.ts';
 import { startTestSystem, type TestSystem } from '../harness/system.ts';
+import { openGuardedPage } from './browser-harness.ts';
 
 const SCREENSHOTS = resolve(import.meta.dirname, '../../.passerelle/screenshots');
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** The origin of the change feed (as in tests/e2e/tracking.test.ts): resuming from it replays a request's whole history. */
 const ORIGIN = Buffer.from('j:0:0').toString('base64url');
 
@@ -33,30 +33,8 @@ let origin: string;
 let browser: Browser;
 let db: pg.Client;
 
-/** A fresh browser context (its own storage) that lets loopback through and records anything else. */
-async function openExplorer(): Promise<{ context: BrowserContext; page: Page; offsite: string[]; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const offsite: string[] = [];
-  const problems: string[] = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (LOOPBACK.has(url.hostname)) return route.continue();
-    offsite.push(url.href);
-    return route.abort('blockedbyclient');
-  });
-  await context.routeWebSocket(/.*/, (socket) => {
-    if (LOOPBACK.has(new URL(socket.url()).hostname)) return socket.connectToServer();
-    offsite.push(socket.url());
-    return socket.close();
-  });
-  const page = await context.newPage();
-  // Script errors and CSP violations (the gateway's CSP allows scripts and connections only to itself).
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  return { context, page, offsite, problems };
-}
+/** A guarded page (tests/console/browser-harness.ts): every console error, CSP violations included, is a problem. */
+const openExplorer = () => openGuardedPage(browser, { viewport: { width: 1280, height: 800 } });
 
 /** The text of one of GraphiQL's Monaco models (`operation.graphql`, `variables.json`, `response.json`). */
 function model(page: Page, name: string): Promise<string> {
