@@ -30,6 +30,8 @@ declare module 'autocannon' {
       non2xx: number;
       '2xx': number;
       statusCodeStats: Record<string, { count: number }>;
+      /** `sent`: requests sent, answered or not (those in flight when the run ended included). */
+      requests: { sent: number };
     }
 
     interface Instance extends EventEmitter {

@@ -1,46 +1,89 @@
 /**
- * `npm run bench [-- --duration 10 --connections 10 --warmup 3 --rounds 2 --supergraph <file> --record]`: Passerelle's
- * gateway against stock Apollo Server + @apollo/gateway and Hive Gateway, on the same supergraph,
- * subgraphs and queries, in one run. Prints a table; `--record` also writes bench/RESULTS.md.
+ * `npm run bench [-- --scenarios region,heavy,trivial --gateways passerelle,stock,hive,hive-router
+ * --dedup on,off --duration 10 --connections 10 --warmup 3 --rounds 2 --supergraph <file> --record]`:
+ * Passerelle's gateway against stock Apollo Server + @apollo/gateway and Hive Gateway, on the same
+ * supergraph, subgraphs and queries, in one run: the region's queries on the region's system, then
+ * (bench/heavy/) The Guild's heavy nested query and a trivial one on four small subgraphs of their
+ * own, also with Hive Gateway + @graphql-hive/router-runtime and de-duplication on and off.
+ * Prints tables; `--record` also writes bench/RESULTS.md. `--help` lists the options.
  * What is measured and why is explained at the top of that file (see report.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { launch, ROOT } from '../scripts/launcher.ts';
 import { startSystem } from '../scripts/system.ts';
+import { gatewayEnv } from '../common/config.ts';
+import { readEnv } from '../common/env.ts';
 import { startHiveGateway } from './hive-gateway.ts';
-import { cpuSeconds, totalCpuSeconds } from './cpu.ts';
-import { emptyTally, runLoad, summarize, type Tally } from './load.ts';
 import { firstDifference, firstUai, impactQuery, lyceeQuery, postGraphql, type BenchQuery } from './queries.ts';
 import { BASELINE, consoleTable, resultsMarkdown, type Row } from './report.ts';
 import { withSubgraphUrls } from './supergraph.ts';
 import { FANOUT_SECTION } from './fanout-report.ts';
 import { benchLifecycle } from './lifecycle.ts';
+import { measureRounds, type MeasuredGateway } from './rounds.ts';
+import { GATEWAY_KINDS } from './heavy/gateways.ts';
+import { HEAVY_QUERIES, type HeavyQueryName } from './heavy/queries.ts';
+import { heavyConsoleTables, heavyResultsMarkdown, writeHeavyResults } from './heavy/report.ts';
+import { runHeavyScenarios } from './heavy/scenario.ts';
 
 const RESULTS = resolve(ROOT, 'bench/RESULTS.md');
 const IMPACT_DEPARTEMENT = '93';
 const IMPACT_YEAR = 2025;
 
-interface Gateway {
-  name: string;
-  url: string;
-  /** The gateway's process, whose CPU time is measured. */
-  pid: number | undefined;
-}
+type Gateway = MeasuredGateway;
+
+const SCENARIOS = ['region', ...(Object.keys(HEAVY_QUERIES) as HeavyQueryName[])] as const;
+
+const HELP = `npm run bench [-- options]
+
+Scenarios (--scenarios, comma-separated; default: all three, in this order):
+  region   the region's queries (one lycée; the Impact query for département 93) on the whole
+           system (stand-ins, four subgraphs): Passerelle, stock Apollo, Hive Gateway
+  heavy    The Guild's nested federation query (~88 KB answer, entity fetches into all four
+           subgraphs, repeated keys) on four small subgraphs of its own (bench/heavy/)
+  trivial  { topProducts { upc name } } on the same subgraphs: one subgraph, the fixed cost
+
+Options:
+  --scenarios <list>     region,heavy,trivial
+  --gateways <list>      passerelle,stock,hive,hive-router (default: all). Stock Apollo always
+                         runs (the baseline); in "region", Passerelle always runs too and
+                         hive-router does not apply
+  --dedup <list>         on,off (default: both): in-flight de-duplication of subgraph fetches for
+                         the gateways that have the switch, heavy and trivial only (Passerelle:
+                         SUBGRAPH_DEDUP; Hive: deduplicateInflightRequests)
+  --duration <s>         measured seconds per gateway and query, split over the rounds (10)
+  --connections <n>      concurrent connections of the load (10)
+  --warmup <s>           unmeasured seconds per gateway and query before the rounds (3)
+  --rounds <n>           rounds, the gateways' order alternating (2)
+  --supergraph <file>    the region's supergraph (schema/supergraph.graphql)
+  --record               write the figures to bench/RESULTS.md
+  -h, --help             this text`;
 
 const { values: args } = parseArgs({
   options: {
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    gateways: { type: 'string', default: GATEWAY_KINDS.join(',') },
+    dedup: { type: 'string', default: 'on,off' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '2' },
     supergraph: { type: 'string' },
     record: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
 const options = {
+  scenarios: list('scenarios', args.scenarios, SCENARIOS),
+  gateways: list('gateways', args.gateways, GATEWAY_KINDS),
+  dedups: list('dedup', args.dedup, ['on', 'off'] as const).map((value) => value === 'on'),
   /** Measured seconds per gateway and query, split over the rounds. */
   duration: positive('duration', args.duration),
   connections: positive('connections', args.connections),
@@ -60,12 +103,110 @@ function positive(name: string, text: string, zeroAllowed = false): number {
   return value;
 }
 
+/** A comma-separated subset of `allowed`, in the order of `allowed`. */
+function list<const T extends string>(name: string, text: string, allowed: readonly T[]): T[] {
+  const given = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const unknown = given.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (given.length === 0 || unknown.length > 0) {
+    console.error(`--${name} takes a comma-separated list of ${allowed.join(', ')} (got "${text}"). See --help.`);
+    process.exit(2);
+  }
+  return allowed.filter((item) => given.includes(item));
+}
+
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 /** Stops, in reverse order, everything started so far: also on errors and Ctrl-C. */
-const { onStop, interrupted, run } = benchLifecycle(log);
+const { onStop: onExit, interrupted, run } = benchLifecycle(log);
 
 async function main(): Promise<number> {
+  let code = 0;
+  if (options.scenarios.includes('region')) {
+    const scope = stopScope();
+    code = await region(scope.onStop);
+    // The region's ten processes stop before the next scenario is measured.
+    await scope.stopAll();
+  }
+  if (interrupted.aborted) return 130;
+  // A scenario whose answers differ measures nothing, but the others still run; the exit code says it.
+  const heavyQueries = options.scenarios.filter((scenario): scenario is HeavyQueryName => scenario !== 'region');
+  if (heavyQueries.length > 0) code = Math.max(code, await heavy(heavyQueries));
+  return interrupted.aborted ? 130 : code;
+}
+
+/** The heavy and trivial scenarios: one set of subgraphs and gateways for both (bench/heavy/). */
+async function heavy(queries: HeavyQueryName[]): Promise<number> {
+  const loadBefore = loadavg()[0]!;
+  const outcome = await runHeavyScenarios({
+    ...options,
+    queries,
+    kinds: options.gateways,
+    signal: interrupted,
+    log,
+    onStop: onExit,
+  });
+  if (outcome.problems.length > 0) {
+    console.error(`\n!!!!!!!! THE GATEWAYS DO NOT GIVE THE SAME ANSWER AS ${BASELINE.toUpperCase()} — nothing was measured !!!!!!!!`);
+    for (const problem of outcome.problems) console.error(`  ✗ ${problem}`);
+    return 1;
+  }
+  if (interrupted.aborted) return 130;
+  console.log(`\n${heavyConsoleTables(outcome.rows, outcome.profiles)}\n`);
+  if (args.record) {
+    writeHeavyResults(
+      RESULTS,
+      heavyResultsMarkdown(outcome.rows, outcome.profiles, {
+        date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        command: commandLine(),
+        machine: describeMachine(loadBefore, `the load generator, the ${outcome.gateways.length} gateways and the four subgraphs`),
+        settings: `${options.connections} connections; per gateway and query ${options.warmup} s warm-up, then ${options.duration} s measured in ${options.rounds} round(s) of alternating order`,
+        details: [
+          `Queries: ${queries.map((name) => `\`${name}\``).join(', ')} (bench/heavy/queries.ts)`,
+          `Gateways run: ${outcome.gateways.join('; ')}`,
+          `Passerelle measured: ${sourceState()}`,
+        ],
+        notes: outcome.notes,
+      }),
+    );
+    log(`wrote the heavy section of ${RESULTS}`);
+  }
+  return 0;
+}
+
+function commandLine(): string {
+  return ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+}
+
+/** The commit measured, and whether the gateway's files differed from it (work in progress). */
+function sourceState(): string {
+  try {
+    const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    const changed = git('status', '--porcelain', '--', 'gateway', 'common').split('\n').filter(Boolean).length;
+    return changed > 0 ? `commit ${commit} plus ${changed} uncommitted change(s) under gateway/ and common/` : `commit ${commit}, no uncommitted change under gateway/ or common/`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+/**
+ * Clean-ups of one scenario, run when it ends so that the next is measured on a quiet machine (and
+ * at exit, on errors and Ctrl-C, whichever comes first).
+ */
+function stopScope() {
+  const stops: (() => Promise<void>)[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => log(`while stopping: ${String(error)}`));
+    })();
+    return stopping;
+  };
+  onExit(stopAll);
+  return { onStop: (stop: () => Promise<void>) => void stops.push(stop), stopAll };
+}
+
+async function region(onStop: (stop: () => Promise<void>) => void): Promise<number> {
   const loadBefore = loadavg()[0]!;
   if (!existsSync(options.supergraph)) throw new Error(`${options.supergraph} is missing: run \`npm run compose\` first.`);
 
@@ -91,19 +232,21 @@ async function main(): Promise<number> {
   onStop(() => stock.stop());
   gateways.push({ name: BASELINE, url: stock.urls.graphql!, pid: stock.child.pid });
 
-  log('starting Hive Gateway…');
-  const folder = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
-  onStop(async () => rmSync(folder, { recursive: true, force: true }));
-  const supergraphCopy = join(folder, 'supergraph.graphql');
-  writeFileSync(supergraphCopy, withSubgraphUrls(readFileSync(options.supergraph, 'utf8'), system.subgraphs));
-  try {
-    const hive = await startHiveGateway(supergraphCopy);
-    onStop(() => hive.stop());
-    gateways.push({ name: 'Hive Gateway', url: hive.url, pid: hive.pid });
-  } catch (error) {
-    const reason = (error as Error).message;
-    log(`Hive Gateway could not run; it is left out of this run:\n${reason}`);
-    notes.push(`Hive Gateway could not run on this machine (Node ${process.versions.node}), so it has no figures: ${reason.split('\n').slice(0, 6).join(' / ')}`);
+  if (options.gateways.includes('hive')) {
+    log('starting Hive Gateway…');
+    const folder = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
+    onStop(async () => rmSync(folder, { recursive: true, force: true }));
+    const supergraphCopy = join(folder, 'supergraph.graphql');
+    writeFileSync(supergraphCopy, withSubgraphUrls(readFileSync(options.supergraph, 'utf8'), system.subgraphs));
+    try {
+      const hive = await startHiveGateway(supergraphCopy, { identitySecret: readEnv({ gatewaySecret: gatewayEnv.gatewaySecret }).gatewaySecret });
+      onStop(() => hive.stop());
+      gateways.push({ name: 'Hive Gateway', url: hive.url, pid: hive.pid });
+    } catch (error) {
+      const reason = (error as Error).message;
+      log(`Hive Gateway could not run; it is left out of this run:\n${reason}`);
+      notes.push(`Hive Gateway could not run on this machine (Node ${process.versions.node}), so it has no figures: ${reason.split('\n').slice(0, 6).join(' / ')}`);
+    }
   }
   for (const gateway of gateways) log(`  ${gateway.name}: ${gateway.url}`);
 
@@ -119,7 +262,7 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   for (const query of queries) {
     if (interrupted.aborted) break;
-    rows.push(...(await measure(gateways, upstreamPids, query)));
+    rows.push(...(await measureRounds(gateways, upstreamPids, query, { ...options, signal: interrupted, log })));
   }
   if (interrupted.aborted) return 130;
 
@@ -133,7 +276,7 @@ async function main(): Promise<number> {
       RESULTS,
       resultsMarkdown(rows, {
         date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-        command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+        command: commandLine(),
         machine: describeMachine(loadBefore),
         settings: `${options.connections} connections; per gateway and query ${options.warmup} s warm-up, then ${options.duration} s measured in ${options.rounds} round(s) of alternating order; supergraph \`${relative(ROOT, options.supergraph)}\``,
         details: [
@@ -170,43 +313,13 @@ async function checkAnswers(gateways: Gateway[], queries: BenchQuery[], notes: s
   return problems;
 }
 
-/** Warms every gateway up, then runs the rounds, alternating the order of the gateways. */
-async function measure(gateways: Gateway[], upstreamPids: (number | undefined)[], query: BenchQuery): Promise<Row[]> {
-  const tallies = new Map<string, Tally>(gateways.map((gateway) => [gateway.name, emptyTally()]));
-  if (options.warmup > 0) {
-    for (const gateway of gateways) {
-      log(`${query.name}: warming up ${gateway.name} (${options.warmup} s)`);
-      await runLoad(gateway.url, query.body, { duration: options.warmup, connections: options.connections, signal: interrupted });
-    }
-  }
-  const roundSeconds = options.duration / options.rounds;
-  for (let round = 0; round < options.rounds; round++) {
-    const order = round % 2 === 0 ? gateways : [...gateways].reverse();
-    for (const gateway of order) {
-      if (interrupted.aborted) return [];
-      log(`${query.name}: round ${round + 1}/${options.rounds}, ${gateway.name} (${roundSeconds} s)`);
-      const load = { duration: roundSeconds, connections: options.connections, signal: interrupted };
-      const tally = tallies.get(gateway.name)!;
-      const before = { gateway: cpuSeconds(gateway.pid), upstream: totalCpuSeconds(upstreamPids) };
-      await runLoad(gateway.url, query.body, load, tally);
-      tally.gatewayCpuSeconds = addCpu(tally.gatewayCpuSeconds, before.gateway, cpuSeconds(gateway.pid));
-      tally.upstreamCpuSeconds = addCpu(tally.upstreamCpuSeconds, before.upstream, totalCpuSeconds(upstreamPids));
-    }
-  }
-  return gateways.map((gateway) => ({ gateway: gateway.name, query: query.name, ...summarize(tallies.get(gateway.name)!) }));
-}
-
-function describeMachine(loadBefore: number): string {
+function describeMachine(loadBefore: number, sharedBy = 'the load generator, all gateways, subgraphs and stand-ins'): string {
   const cpu = cpus();
   return [
     `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform}, Node ${process.versions.node}`,
-    'shared by the load generator, all gateways, subgraphs and stand-ins',
+    `shared by ${sharedBy}`,
     `1-minute load average ${loadBefore.toFixed(1)} before the run (other work), ${loadavg()[0]!.toFixed(1)} at its end`,
   ].join('; ');
-}
-
-function addCpu(sum: number | undefined, before: number | undefined, after: number | undefined): number | undefined {
-  return sum === undefined || before === undefined || after === undefined ? undefined : sum + (after - before);
 }
 
 run(main);

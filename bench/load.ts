@@ -17,6 +17,8 @@ export interface LoadOptions {
 
 export interface Tally {
   responses: number;
+  /** Requests sent, including those still unanswered when a run ended. */
+  sent: number;
   /** Seconds actually measured, summed over runs. */
   seconds: number;
   latenciesMs: number[];
@@ -32,7 +34,7 @@ export interface Tally {
 }
 
 export function emptyTally(): Tally {
-  return { responses: 0, seconds: 0, latenciesMs: [], errors: 0, non2xx: 0, graphqlErrors: 0, gatewayCpuSeconds: 0, upstreamCpuSeconds: 0 };
+  return { responses: 0, sent: 0, seconds: 0, latenciesMs: [], errors: 0, non2xx: 0, graphqlErrors: 0, gatewayCpuSeconds: 0, upstreamCpuSeconds: 0 };
 }
 
 /** Runs `body` against `url`; with `tally`, adds the run's figures to it. */
@@ -54,6 +56,7 @@ export function runLoad(url: string, body: string, options: LoadOptions, tally?:
         if (error) return reject(error);
         if (tally) {
           tally.seconds += result.duration;
+          tally.sent += result.requests.sent;
           tally.errors += result.errors;
           tally.non2xx += result.non2xx;
           tally.graphqlErrors += result.mismatches;
@@ -74,6 +77,8 @@ export function runLoad(url: string, body: string, options: LoadOptions, tally?:
 
 export interface Summary {
   responses: number;
+  /** Requests sent, answered or not. */
+  sent: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -90,6 +95,7 @@ export function summarize(tally: Tally): Summary {
   const percentile = (p: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!);
   return {
     responses: tally.responses,
+    sent: tally.sent,
     requestsPerSecond: tally.seconds > 0 ? tally.responses / tally.seconds : 0,
     p50Ms: percentile(0.5),
     p99Ms: percentile(0.99),

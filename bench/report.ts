@@ -88,6 +88,10 @@ front of the same four subgraphs and legacy stand-ins, with the same queries:
    (\`bench/stock-apollo-gateway.ts\`): the baseline, since Passerelle is built on the same planner.
 3. **Hive Gateway** — \`@graphql-hive/gateway\` CLI, \`hive-gateway supergraph <file>\`, default options.
 
+The region's subgraphs answer only calls that carry a gateway-signed identity (\`x-passerelle-identity\`,
+\`GATEWAY_SECRET\`): stock Apollo (a \`RemoteGraphQLDataSource\` hook) and Hive Gateway (an \`onFetch\`
+plugin in its config file) sign every fetch as the anonymous caller, as Passerelle does.
+
 The stand-ins and subgraphs are started once (\`startSystem\`, free ports, \`LYCEES_API_LATENCY_MS=0\`
 so the gateways, not the simulated legacy latency, dominate). Before anything is measured, every
 gateway's answer to every query is checked: HTTP 200, no \`errors\`, and \`data\` identical to

@@ -3,7 +3,7 @@
  * section (`readEnv(gatewayEnv)` …), so a typo in the gateway's settings cannot stop a subgraph.
  * The README lists every variable declared here; `tests/common/config.test.ts` checks it does.
  */
-import { addressList, int, msRange, oneOf, optionalUrl, originList, ratio, secret, str, url, urlMap, type Spec } from './env.ts';
+import { addressList, bearerToken, int, keyValueList, msRange, oneOf, optionalUrl, originList, ratio, secret, str, url, urlMap, type Spec } from './env.ts';
 
 const host = str('HOST', 'Interface every process binds to.', '127.0.0.1');
 const logLevel = oneOf(
@@ -36,6 +36,18 @@ const gatewaySecret = secret(
  * tokens, introspection on…) and says which.
  */
 const nodeEnv = oneOf('NODE_ENV', 'development: embedded defaults accepted; production: every unsafe default refused at start-up.', ['development', 'production', 'test'], 'development');
+/**
+ * Prometheus metrics on `GET /metrics` of every process (common/metrics.ts). In production they are
+ * not open to the world: METRICS_TOKEN is required while METRICS is on (or turn them off).
+ */
+const metrics = {
+  metrics: oneOf('METRICS', 'Whether every process serves Prometheus metrics on GET /metrics: on or off (then /metrics answers 404).', ['on', 'off'], 'on'),
+  metricsToken: bearerToken(
+    'METRICS_TOKEN',
+    'Bearer token GET /metrics asks for (Authorization: Bearer <token>), at least 32 characters. Unset: /metrics is open, in development only; in production it is required while METRICS=on.',
+    (env) => env.METRICS !== 'off',
+  ),
+};
 const seed = int('SEED', 'Seed of the generated legacy data (lycées, requests, investments).', 20260101);
 
 /** A legacy stand-in's fault injection: latency range and share of failed calls. */
@@ -49,6 +61,7 @@ function faults(prefix: string, label: string, failure: string, latency: [number
 export const geoApiEnv = {
   host,
   logLevel,
+  ...metrics,
   port: int('GEO_API_PORT', 'Port of the geodata API stand-in.', 4101, { min: 0, max: 65535 }),
   ...faults('GEO_API', 'geo API', 'HTTP 503', [0, 0]),
 } satisfies Spec;
@@ -56,6 +69,7 @@ export const geoApiEnv = {
 export const lyceesApiEnv = {
   host,
   logLevel,
+  ...metrics,
   seed,
   port: int('LYCEES_API_PORT', 'Port of the Lycées numériques REST API stand-in.', 4102, { min: 0, max: 65535 }),
   ...faults('LYCEES_API', 'Lycées API', 'HTTP 503', [20, 80]),
@@ -64,6 +78,7 @@ export const lyceesApiEnv = {
 export const grcEnv = {
   host,
   logLevel,
+  ...metrics,
   seed,
   port: int('GRC_PORT', 'Port on which the GRC stand-in speaks the PostgreSQL wire protocol.', 5433, { min: 0, max: 65535 }),
   adminPort: int('GRC_ADMIN_PORT', 'Port of the GRC stand-in admin HTTP endpoint (call counts, faults).', 4103, { min: 0, max: 65535 }),
@@ -86,6 +101,7 @@ export const grcEnv = {
 export const opendataApiEnv = {
   host,
   logLevel,
+  ...metrics,
   seed,
   port: int('OPENDATA_API_PORT', 'Port of the decision-support / open data (Opendatasoft-shaped) API stand-in.', 4104, { min: 0, max: 65535 }),
   ...faults('OPENDATA_API', 'open data API', 'HTTP 503', [0, 0]),
@@ -149,6 +165,7 @@ const subgraphLimits = {
 export const geoSubgraphEnv = {
   host,
   logLevel,
+  ...metrics,
   nodeEnv,
   gatewaySecret,
   ...upstream,
@@ -160,6 +177,7 @@ export const geoSubgraphEnv = {
 export const lyceesSubgraphEnv = {
   host,
   logLevel,
+  ...metrics,
   nodeEnv,
   gatewaySecret,
   ...upstream,
@@ -171,6 +189,7 @@ export const lyceesSubgraphEnv = {
 export const requestsSubgraphEnv = {
   host,
   logLevel,
+  ...metrics,
   nodeEnv,
   gatewaySecret,
   ...upstream,
@@ -223,6 +242,7 @@ export const requestsSubgraphEnv = {
 export const insightsSubgraphEnv = {
   host,
   logLevel,
+  ...metrics,
   nodeEnv,
   gatewaySecret,
   ...upstream,
@@ -234,6 +254,7 @@ export const insightsSubgraphEnv = {
 export const gatewayEnv = {
   host,
   logLevel,
+  ...metrics,
   nodeEnv,
   gatewaySecret,
   port: int('PORT', 'Port of the gateway (HTTP and WebSocket on /graphql).', 4000, { min: 0, max: 65535 }),
@@ -253,6 +274,18 @@ export const gatewayEnv = {
   subgraphRetries: int('SUBGRAPH_RETRIES', 'Retries of a gateway → subgraph query fetch that found the subgraph unreachable or answering 502/503/504 (mutations are never retried), within RETRY_BUDGET_RATIO.', 2, { min: 0, max: 10 }),
   subgraphConnections: int('SUBGRAPH_CONNECTIONS', 'Connections of the gateway to each subgraph (a pool of its own) and fetches to it at once; more wait in BULKHEAD_QUEUE.', 64, { min: 1, max: 10_000 }),
   subgraphTimeoutMs: int('SUBGRAPH_TIMEOUT_MS', 'Timeout of one gateway → subgraph fetch; past it the fetch fails with GATEWAY_TIMEOUT.', 10_000, { min: 1, max: 600_000 }),
+  subgraphDedup: oneOf(
+    'SUBGRAPH_DEDUP',
+    'In-flight de-duplication of gateway → subgraph query fetches: identical queries (same subgraph, text, variables and caller authority) in flight at once share one request. on or off; mutations are never shared.',
+    ['on', 'off'],
+    'on',
+  ),
+  subgraphBatch: oneOf(
+    'SUBGRAPH_BATCH',
+    'Sibling entity fetches to one subgraph at one plan level go as one request (on), or one request each as stock @apollo/gateway sends them (off, for comparisons).',
+    ['on', 'off'],
+    'on',
+  ),
   maxBodyBytes: int('MAX_BODY_BYTES', 'Largest request body the gateway reads; larger gets PAYLOAD_TOO_LARGE.', 1_000_000, { min: 1 }),
   maxDepth: int('MAX_DEPTH', 'Deepest selection set an operation may have.', 15, { min: 1, max: 1000 }),
   maxAliases: int('MAX_ALIASES', 'Most aliases an operation may use.', 30, { min: 0, max: 10_000 }),
@@ -325,9 +358,55 @@ export const gatewayEnv = {
   ),
   apqCacheSize: int('APQ_CACHE_SIZE', 'Automatic persisted queries kept in process when REDIS_URL is unset (least recently used dropped first).', 1000, { min: 0, max: 1_000_000 }),
   apqTtlS: int('APQ_TTL_S', 'How long an automatic persisted query is kept in Redis, in seconds.', 86_400, { min: 1, max: 31_536_000 }),
+  documentCacheSize: int('DOCUMENT_CACHE_SIZE', 'Parsed and validated operations kept by query text, shared by HTTP, graphql-ws and SSE (least recently used dropped first); 0 parses and validates every request.', 1000, { min: 0, max: 1_000_000 }),
   // The web console (gateway/receive/static-files.ts), built by `npm run build:console`.
   console: oneOf('CONSOLE', 'Whether the gateway serves the web console (static files of CONSOLE_DIST) at / : on or off (then only /graphql and /health answer).', ['on', 'off'], 'on'),
   consoleDist: str('CONSOLE_DIST', 'Folder of the built web console the gateway serves (relative to the working directory).', 'console/dist'),
   upstreamResumeTimeoutMs: int('UPSTREAM_RESUME_TIMEOUT_MS', 'How long the gateway keeps re-subscribing, from the last cursor, to a subgraph whose subscription socket dropped; past it the stream ends with SUBGRAPH_UNAVAILABLE.', 60_000, { min: 0, max: 3_600_000 }),
   subscriberQueueSize: int('SUBSCRIBER_QUEUE_SIZE', 'Events a subscriber may have waiting to be sent; past it the subscriber is closed (resume from its cursor).', 1000, { min: 1, max: 1_000_000 }),
+  // The public-data cache of plan fetches (gateway/execute/cache/): what the schema hints PUBLIC with a max-age.
+  publicCache: oneOf('PUBLIC_CACHE', 'Whether the gateway caches the subgraph fetches the schema hints public (@cacheControl, scope PUBLIC, maxAge > 0): on or off.', ['on', 'off'], 'on'),
+  publicCacheMaxEntries: int(
+    'PUBLIC_CACHE_MAX_ENTRIES',
+    'Cached fetch results (one per entity or root fetch) kept in the gateway process, least recently used dropped first: the whole cache without REDIS_URL, the local layer in front of Redis with it; 0 keeps none in process.',
+    10_000,
+    { min: 0, max: 10_000_000 },
+  ),
+  publicCacheMaxAgeS: int('PUBLIC_CACHE_MAX_AGE_S', 'Longest a cached public result is kept, in seconds, whatever the schema hints say.', 3600, { min: 1, max: 86_400 }),
+} satisfies Spec;
+
+/**
+ * OpenTelemetry traces (common/tracing/), read by every process with the standard OTel names. Off
+ * unless configured: an OTLP endpoint, or OTEL_TRACES_EXPORTER=otlp (to http://localhost:4318).
+ * When off, nothing is registered and the request paths do not pay for tracing.
+ */
+export const tracingEnv = {
+  sdkDisabled: oneOf('OTEL_SDK_DISABLED', 'true: no traces, whatever else is set.', ['true', 'false'], 'false'),
+  tracesExporter: oneOf(
+    'OTEL_TRACES_EXPORTER',
+    'otlp: export traces over OTLP/HTTP (to http://localhost:4318 unless an endpoint is set); none: no traces. Unset: traces are on exactly when an OTLP endpoint is set.',
+    ['', 'otlp', 'none'],
+    '',
+  ),
+  endpoint: optionalUrl(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'Base URL of the OTLP/HTTP receiver (an OpenTelemetry Collector, Jaeger, Tempo…); traces are sent to <url>/v1/traces. Setting it turns traces on.',
+    ['http:', 'https:'],
+  ),
+  tracesEndpoint: optionalUrl(
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'Full URL traces are sent to, taken as is (overrides OTEL_EXPORTER_OTLP_ENDPOINT). Setting it turns traces on.',
+    ['http:', 'https:'],
+  ),
+  headers: keyValueList('OTEL_EXPORTER_OTLP_HEADERS', 'Headers sent with every export, as key=value pairs separated by commas, values percent-encoded (e.g. a hosted backend\'s API key).'),
+  exportTimeoutMs: int('OTEL_EXPORTER_OTLP_TIMEOUT', 'Longest one export may take, in ms; a batch that fails is dropped (traces never hold up requests).', 10_000, { min: 1, max: 600_000 }),
+  sampler: oneOf(
+    'OTEL_TRACES_SAMPLER',
+    'Which traces are kept: always_on, always_off, traceidratio (OTEL_TRACES_SAMPLER_ARG of them), or parentbased_… of these (follow the caller\'s `traceparent` decision when there is one, else the named rule).',
+    ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+    'parentbased_always_on',
+  ),
+  samplerArg: ratio('OTEL_TRACES_SAMPLER_ARG', 'Share of traces the traceidratio samplers keep (0 to 1).', 1),
+  scheduleDelayMs: int('OTEL_BSP_SCHEDULE_DELAY', 'How often finished spans are sent, in ms (they are sent in batches).', 5000, { min: 1, max: 600_000 }),
+  maxQueueSize: int('OTEL_BSP_MAX_QUEUE_SIZE', 'Finished spans a process keeps while waiting to send them; past it new ones are dropped (the receiver is down or slow).', 2048, { min: 1, max: 1_000_000 }),
 } satisfies Spec;

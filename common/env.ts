@@ -201,6 +201,33 @@ export function originList(name: string, description: string): Variable<string[]
   };
 }
 
+/**
+ * `key=value` pairs separated by commas, values percent-decoded (the OpenTelemetry form of
+ * OTEL_EXPORTER_OTLP_HEADERS, e.g. `authorization=Bearer%20abc,x-scope-orgid=region`).
+ */
+export function keyValueList(name: string, description: string): Variable<Record<string, string>> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw) {
+      const out: Record<string, string> = {};
+      if (raw === undefined || raw.trim() === '') return out;
+      for (const pair of raw.split(',')) {
+        const eq = pair.indexOf('=');
+        const key = pair.slice(0, eq).trim();
+        if (eq <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) fail(name, '(not shown)', 'comma-separated key=value pairs with header names as keys');
+        try {
+          out[key] = decodeURIComponent(pair.slice(eq + 1).trim());
+        } catch {
+          fail(name, '(not shown)', `a percent-encoded value for ${key}`);
+        }
+      }
+      return out;
+    },
+  };
+}
+
 /** Comma-separated IP addresses and CIDR blocks (e.g. `10.0.0.0/8,::1`), each checked. */
 export function addressList(name: string, description: string): Variable<string[]> {
   return {
@@ -260,6 +287,31 @@ export function secret(name: string, description: string, developmentDefault: st
       if (raw !== undefined && raw !== developmentDefault) return undefined;
       const mode = env.NODE_ENV || 'development';
       return `${name} is the development default: this process runs in ${mode} mode with development secrets, which anyone can read; never expose it.`;
+    },
+  };
+}
+
+/**
+ * A bearer token that protects an endpoint (e.g. METRICS_TOKEN). Unlike `secret` it has no
+ * development default: unset means "nothing asked" outside production. The rules:
+ * - unset: '' (no token) in development; REFUSED in production while `requiredWhen(env)` holds;
+ * - set but empty, or shorter than MIN_SECRET_LENGTH characters: refused in every mode.
+ */
+export function bearerToken(name: string, description: string, requiredWhen: (env: Env) => boolean): Variable<string> {
+  return {
+    name,
+    description,
+    defaultText: '',
+    parse(raw, env = {}) {
+      if (raw === undefined) {
+        if (isProduction(env) && requiredWhen(env)) {
+          throw new ConfigError(`${name} is not set: production (NODE_ENV=production) needs a token of its own, of at least ${MIN_SECRET_LENGTH} characters.`);
+        }
+        return '';
+      }
+      if (raw === '') throw new ConfigError(`${name} is set but empty: unset it in development, or give it at least ${MIN_SECRET_LENGTH} characters.`);
+      if (raw.length < MIN_SECRET_LENGTH) throw new ConfigError(`${name} is too short (${raw.length} characters): a token needs at least ${MIN_SECRET_LENGTH}.`);
+      return raw;
     },
   };
 }

@@ -45,6 +45,7 @@ export const errorCatalogue = {
   SUBGRAPH_UNAVAILABLE: { status: 502, message: 'A subgraph could not be reached or answered with an error status.' },
   GATEWAY_TIMEOUT: { status: 504, message: 'A subgraph did not answer in time.' },
   SUBGRAPH_ERROR: { status: 502, message: 'A subgraph returned an error that carried no code of its own.' },
+  UNRESOLVABLE_FIELD: { status: 200, message: 'No subgraph can resolve this root field for the operation (the query planner left it out); the answer has no data.' },
   // Legacy-system failures, seen from a subgraph
   LEGACY_UNAVAILABLE: { status: 503, message: 'A legacy system is unavailable (down, overloaded or refusing connections).' },
   LEGACY_TIMEOUT: { status: 504, message: 'A legacy system did not answer in time.' },

@@ -1,8 +1,8 @@
 /**
- * Builds and starts the gateway: the plugin list (features), the pipeline they make, Apollo Server
- * with @apollo/gateway on the supergraph, the streaming transports (graphql-ws on the same port,
- * SSE) and the HTTP server. Nothing here knows the region's schema: any valid composed supergraph
- * is served.
+ * Builds and starts the gateway: the plugin list (features), the pipeline they make, the supergraph
+ * (loaded and followed by @apollo/gateway), the operation preparer and plan runner every transport
+ * shares, the streaming transports (graphql-ws on the same port, SSE) and the HTTP server. Nothing
+ * here knows the region's schema: any valid composed supergraph is served.
  *
  * REDIS_URL is not used by the gateway yet, and subscriptions do not need it: a subscription lives
  * on one client connection, hence on one replica, which shares upstream subscriptions only among
@@ -10,9 +10,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Parsed } from '../common/env.ts';
 import type { gatewayEnv } from '../common/config.ts';
@@ -20,16 +18,18 @@ import type { Logger } from '../common/logger.ts';
 import type { Running } from '../common/service.ts';
 import { IDENTITY_HEADER, createIdentitySigner } from '../common/identity.ts';
 import { ANONYMOUS, buildPipeline, type GatewayPlugin } from './pipeline.ts';
-import { OperationPlanner, fileSupergraph, urlSupergraph, withOperationHooks } from './plan/index.ts';
-import { SubgraphDataSource, createPlanRunner, createSubgraphGuards } from './execute/index.ts';
+import { OperationPlanner, createOperationPreparer, fileSupergraph, urlSupergraph } from './plan/index.ts';
+import { SubgraphDataSource, createEngine, createFetchCache, createPlanRunner, createSubgraphClient, createSubgraphGuards } from './execute/index.ts';
 import { trackDrain } from '../common/drain.ts';
 import { createErrorShaper } from './shape/index.ts';
-import { answerClientError, createClientAddress, createCorsPolicy, createDocumentResolver, createHttpHandler, refuseSubscriptionsOverHttp, refuseUnresolvedOperations, type GatewayContext } from './receive/index.ts';
+import { answerClientError, createClientAddress, createCorsPolicy, createDocumentResolver, createHttpHandler } from './receive/index.ts';
 import { SharedSubscriptions, SubscriptionCaps, createGraphQLWsTransport, createSseHandler, createStreamCore, type SubscriptionCounts } from './stream/index.ts';
-import { CSRF_PREVENTION_HEADERS, useCors, useCsrfPrevention, useRateLimit } from './plugins/index.ts';
+import { useCors, useCsrfPrevention, useRateLimit } from './plugins/index.ts';
 import { authenticationFromConfig, useAliasLimit, useAuthentication, useDepthLimit, useIntrospection, useSubgraphTimeout } from './plugins/index.ts';
 import { useCostLimit, useResponseLimit, useRootFieldLimit, useTokenLimit } from './plugins/index.ts';
-import { useAuthorization } from './plugins/index.ts';
+import { useAuthorization, useTracing } from './plugins/index.ts';
+import { observeGateway, useMetrics } from './plugins/index.ts';
+import { traceHttpServer } from '../common/tracing/index.ts';
 import { readPolicies } from './authorize/index.ts';
 import { createEventLoopMonitor } from './receive/event-loop.ts';
 import { createStaticFiles } from './receive/static-files.ts';
@@ -37,8 +37,10 @@ import { createStaticFiles } from './receive/static-files.ts';
 export type GatewayConfig = Parsed<typeof gatewayEnv>;
 
 /** The features this gateway runs, in order. Adding one is adding a line here. */
-export function defaultPlugins(config: GatewayConfig, served: ServedSupergraph = {}): GatewayPlugin[] {
+export function defaultPlugins(config: GatewayConfig, served: ServedSupergraph = {}, logger?: Logger): GatewayPlugin[] {
   return [
+    // Traces of subgraph fetches (no hooks at all when traces are off); the server span is gateway/index.ts's.
+    useTracing({ logger }),
     useCors({ origins: config.corsOrigins, nodeEnv: config.nodeEnv }),
     useCsrfPrevention(),
     useAuthentication(authenticationFromConfig(config)),
@@ -53,6 +55,8 @@ export function defaultPlugins(config: GatewayConfig, served: ServedSupergraph =
     useCostLimit({ limits: costLimits(config), defaultListSize: config.defaultListSize, supergraph: served.supergraph, budget: costBudget(config) }),
     useResponseLimit({ maxResponseBytes: config.maxResponseBytes }),
     useSubgraphTimeout({ timeoutMs: config.subgraphTimeoutMs }),
+    // Prometheus series of every outcome and subgraph fetch, served on /metrics (common/metrics.ts).
+    useMetrics({ enabled: config.metrics === 'on' }),
   ];
 }
 
@@ -117,7 +121,7 @@ export interface StartGatewayOptions {
 export async function startGateway(config: GatewayConfig, logger: Logger, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   // Subscriptions (and operations over graphql-ws/SSE) are planned and run by the gateway itself.
   const planner = new OperationPlanner();
-  const pipeline = buildPipeline([...(options.before ?? []), ...(options.plugins ?? defaultPlugins(config, { supergraph: () => planner.supergraphSchema }))]);
+  const pipeline = buildPipeline([...(options.before ?? []), ...(options.plugins ?? defaultPlugins(config, { supergraph: () => planner.supergraphSchema }, logger))]);
   // A pool, a circuit breaker, a bulkhead and a retry budget per subgraph (execute/subgraph-guards.ts).
   const upstreams = createSubgraphGuards(config);
   // Subgraphs answer only the gateway: every fetch and upstream socket carries who calls, signed.
@@ -141,40 +145,51 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     logger,
   });
   planner.follow(gateway);
-
-  const shapeError = createErrorShaper(pipeline, logger);
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway: withOperationHooks(gateway, pipeline),
-    // Introspection is a plugin's decision (useIntrospection), so it is refused with a catalogue code.
-    introspection: true,
-    // common/lifecycle.ts owns signals; Apollo's own handler would re-raise SIGTERM and exit 1.
-    stopOnTerminationSignals: false,
-    validationRules: pipeline.validationRules,
-    parseOptions: pipeline.parseOptions,
-    includeStacktraceInErrorResponses: false,
-    formatError: shapeError,
-    // No landing page (Apollo's loads Sandbox from a CDN: blank offline, and it reports usage): the
-    // console and its explorer are served at / instead. No usage or schema reporting, even with APOLLO_KEY set.
-    plugins: [
-      refuseSubscriptionsOverHttp(),
-      refuseUnresolvedOperations(),
-      ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginUsageReportingDisabled(),
-      ApolloServerPluginSchemaReportingDisabled(),
-    ],
-    // One implementation of each, in the receive stage (receive/documents.ts, useCsrfPrevention):
-    // Apollo's APQ off; its CSRF check kept as a second line, with the same headers.
-    persistedQueries: false,
-    csrfPrevention: { requestHeaders: [...CSRF_PREVENTION_HEADERS] },
+  // The public-data cache (execute/cache/): fetches the schema hints public, answered for every
+  // caller alike; it follows the invalidation streams each new supergraph declares. Registered
+  // after the planner, so the planner already holds the new supergraph when this runs.
+  const publicCache = createFetchCache({
+    enabled: config.publicCache === 'on',
+    redisUrl: config.redisUrl,
+    maxEntries: config.publicCacheMaxEntries,
+    maxAgeCapS: config.publicCacheMaxAgeS,
+    invalidation: { identity: () => identity(ANONYMOUS), timeoutMs: config.subgraphTimeoutMs },
     logger,
   });
-  await apollo.start();
+  gateway.onSchemaLoadOrUpdate(() => {
+    const supergraph = planner.supergraphSchema;
+    if (supergraph) publicCache.follow(supergraph, (name) => config.subgraphUrls[name]);
+  });
+
+  // Plans run on Passerelle's engine (execute/engine/); @defer and @fromContext plans on the stock walker.
+  const runner = createEngine({
+    client: createSubgraphClient({
+      urlOf: (name) => subgraphs.get(name),
+      guards: upstreams,
+      pipeline,
+      identity,
+      maxResponseBytes: config.maxSubgraphResponseBytes,
+      dedup: config.subgraphDedup === 'on',
+    }),
+    fallback: createPlanRunner({ dataSources: () => dataSources, logger }),
+    logger,
+    batch: config.subgraphBatch === 'on',
+    cache: config.publicCache === 'on' ? publicCache : undefined,
+  });
+  const shapeError = createErrorShaper(pipeline, logger);
+  // @apollo/gateway loads the supergraph, then watches or polls it; every version reaches the
+  // planner (planner.follow above). Nothing runs through its executor: HTTP and the streams prepare
+  // operations with one preparer (plan/prepare.ts, one document cache) and run them with `runner`.
+  await gateway.load();
+  const preparer = createOperationPreparer({ planner, pipeline, logger, documentCacheSize: config.documentCacheSize });
 
   const subscriptions = new SharedSubscriptions({ queueSize: config.subscriberQueueSize });
+  // Read at each scrape of /metrics (plugins/useMetrics.ts).
+  const unobserve = observeGateway({ breakers: () => upstreams.breakers(), subscriptions: () => subscriptions.counts() });
   const core = createStreamCore({
     identity,
     planner,
-    runner: createPlanRunner({ dataSources: () => dataSources, logger }),
+    runner,
     subscriptions,
     pipeline,
     shapeError,
@@ -183,6 +198,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     queueSize: config.subscriberQueueSize,
     resumeTimeoutMs: config.upstreamResumeTimeoutMs,
     logger,
+    preparer,
   });
   const documents = createDocumentResolver({ manifestPath: config.trustedDocumentsPath, redisUrl: config.redisUrl, cacheSize: config.apqCacheSize, ttlS: config.apqTtlS });
   const caps = new SubscriptionCaps({
@@ -198,14 +214,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   let closing: Promise<void> | undefined;
   const cors = createCorsPolicy({ origins: config.corsOrigins, nodeEnv: config.nodeEnv });
   const handle = createHttpHandler({
-    apollo,
     pipeline,
+    preparer,
+    runner,
+    shapeError,
     logger,
     clientAddress,
     maxBodyBytes: config.maxBodyBytes,
     subgraphs: () => subgraphs,
     probeSubgraph: (url) => probe(url, identity(ANONYMOUS), config.subgraphTimeoutMs),
-    eventStream: createSseHandler({ core, caps }),
+    eventStream: createSseHandler({ core, caps, pipeline }),
     cors,
     documents,
     subscriptions: () => subscriptions.counts(),
@@ -213,7 +231,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     staticFiles: config.console === 'on' ? createStaticFiles({ root: config.consoleDist, cors }) : undefined,
     readiness: () => ({ draining: drain?.draining ?? false, breakers: upstreams.breakers() }),
   });
-  const server = createServer((req, res) => void handle(req, res));
+  // A server span per request when traces are on (the listener itself when off); probes are not traced.
+  const server = createServer(traceHttpServer((req, res) => void handle(req, res), { routes: ['/graphql', '/graphql/stream'] }));
   server.on('clientError', answerClientError);
   server.on('upgrade', (req, socket, head) => webSockets.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
@@ -253,11 +272,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
         subscriptions.close();
       },
     });
-    await apollo.stop();
+    await gateway.stop();
+    await publicCache.close();
     await upstreams.close();
     await pipeline.close();
     await documents.close();
     eventLoop.stop();
+    unobserve();
   }
 }
 

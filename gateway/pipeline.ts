@@ -23,7 +23,8 @@
  *                                                 when an SSE stream opens.
  * - limit:        `onAdmit(admission)`          — after authentication, before the document is read: rate
  *                                                 limits and quotas (may throw RATE_LIMITED, add headers).
- *                 `validationRules`             — GraphQL validation rules (gateway/limit).
+ *                 `validationRules`             — GraphQL validation rules (gateway/limit), of the schema and
+ *                                                 document alone: their verdict is cached per query text.
  * - authorize / limit, per operation:
  *                 `onOperation(operation)`      — runs once the document is parsed and validated, with the
  *                                                 principal, before planning, on every path (HTTP, graphql-ws,
@@ -31,8 +32,10 @@
  *                                                 document (e.g. remove the fields the caller may not see) and
  *                                                 shape every result of it (each subscription event included).
  * - execute:      `onSubgraphFetch(fetch)`      — runs before each subgraph fetch; may return an
- *                                                 AbortSignal and a callback run when it settles.
+ *                                                 AbortSignal or a timeout, headers to add, and a
+ *                                                 callback run when it settles.
  * - shape:        `onShapeError(error)`         — adjusts each error before it is sent.
+ * - respond:      `onOutcome(outcome)`          — after each answer: operation, error codes, duration (telemetry).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode, ParseOptions, ValidationRule } from 'graphql';
@@ -87,10 +90,31 @@ export interface SubgraphFetch {
 }
 
 export interface SubgraphFetchHooks {
-  /** Aborts the fetch when it fires (e.g. a timeout). */
+  /** Aborts the fetch when it fires. */
   signal?: AbortSignal;
+  /**
+   * Longest the fetch may take, in ms (e.g. SUBGRAPH_TIMEOUT_MS). The client keeps one deadline per
+   * request (the smallest asked), cheaper than an AbortSignal per fetch; past it: GATEWAY_TIMEOUT.
+   */
+  timeoutMs?: number;
+  /** Headers added to the HTTP request to the subgraph (e.g. the W3C `traceparent`). */
+  headers?: Record<string, string>;
   /** Called when the fetch has settled, with its error if it failed. */
   done?: (error?: unknown) => void;
+}
+
+/** One operation answered (or refused), on any transport: what telemetry records. */
+export interface OperationOutcome {
+  transport: 'http' | 'sse' | 'graphql-ws';
+  /** The operation's name when it has one and got that far. */
+  operationName: string | undefined;
+  /** query, mutation or subscription, when the document got that far. */
+  operationType: 'query' | 'mutation' | 'subscription' | undefined;
+  /** The catalogue codes of the errors sent (one entry per error; empty when none). */
+  errorCodes: string[];
+  /** From the request's arrival (HTTP) or the subscribe message (streams) to the answer sent. */
+  durationMs: number;
+  principal: Principal;
 }
 
 /** A request admitted past authentication, before its document is read. */
@@ -145,12 +169,19 @@ export interface GatewayPlugin {
   onReceive?(request: ReceivedRequest): void;
   onAuthenticate?(request: ReceivedRequest): Principal | undefined | Promise<Principal | undefined>;
   onAdmit?(admission: Admission): void | Promise<void>;
+  /**
+   * Run on every document, after graphql-js's own rules. Each must depend on the schema and the
+   * document alone: validated documents are cached by query text for every caller
+   * (plan/document-cache.ts). A check that needs the caller belongs in `onOperation`.
+   */
   readonly validationRules?: readonly ValidationRule[];
   /** Options of the GraphQL parser (e.g. `maxTokens`), on every path; the smallest `maxTokens` wins. */
   readonly parseOptions?: ParseOptions;
   onOperation?(operation: ResolvedOperation): OperationRewrite | void | Promise<OperationRewrite | void>;
   onSubgraphFetch?(fetch: SubgraphFetch): SubgraphFetchHooks | void;
   onShapeError?(error: GraphQLFormattedError): GraphQLFormattedError;
+  /** After the answer of a query or mutation is sent, or a subscription ends (never throws into the request). */
+  onOutcome?(outcome: OperationOutcome): void;
   /** Releases what the plugin holds (Redis connections, timers) when the gateway stops. */
   close?(): void | Promise<void>;
 }
@@ -165,6 +196,7 @@ export interface Pipeline {
   operation(operation: ResolvedOperation): Promise<PreparedRewrite>;
   subgraphFetch(fetch: SubgraphFetch): SubgraphFetchHooks[];
   shapeError(error: GraphQLFormattedError): GraphQLFormattedError;
+  outcome(outcome: OperationOutcome): void;
   /** Every plugin's `close`, once the gateway has stopped serving. */
   close(): Promise<void>;
 }
@@ -217,6 +249,15 @@ export function buildPipeline(plugins: readonly GatewayPlugin[]): Pipeline {
     },
     shapeError(error) {
       return plugins.reduce((shaped, plugin) => plugin.onShapeError?.(shaped) ?? shaped, error);
+    },
+    outcome(outcome) {
+      for (const plugin of plugins) {
+        try {
+          plugin.onOutcome?.(outcome);
+        } catch {
+          // Telemetry never fails the request it describes.
+        }
+      }
     },
     async close() {
       await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));

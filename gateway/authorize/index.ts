@@ -99,8 +99,17 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   };
 }
 
+// Parsed documents are cached and shared by every request of the same text (plan/document-cache.ts):
+// the hash of each is computed once.
+const documentHashes = new WeakMap<DocumentNode, string>();
+
 /** The document's source text when it was parsed from one (every transport parses), else its printed form. */
 function documentHash(document: DocumentNode): string {
-  const text = document.loc?.source.body ?? print(document);
-  return createHash('sha256').update(text).digest('base64url');
+  let hash = documentHashes.get(document);
+  if (hash === undefined) {
+    const text = document.loc?.source.body ?? print(document);
+    hash = createHash('sha256').update(text).digest('base64url');
+    documentHashes.set(document, hash);
+  }
+  return hash;
 }

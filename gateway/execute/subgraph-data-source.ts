@@ -9,19 +9,23 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { Agent, Response, fetch as undiciFetch } from 'undici';
+import { Agent, Response, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
 import { GuardRefusal, type Guard } from '../../common/resilience.ts';
 import { IDENTITY_HEADER } from '../../common/identity.ts';
 import { ANONYMOUS, type GatewayContext, type Pipeline, type Principal } from '../pipeline.ts';
 import { describeFailure } from './describe-failure.ts';
+import { isRetryable, isSubgraphFailure, markClientAbort, markUnreachable, refusalError } from './subgraph-failure.ts';
+
+export { isSubgraphFailure };
 
 export interface SubgraphDataSourceOptions {
   name: string;
   url: string;
   pipeline: Pipeline;
-  agent: Agent;
+  /** The keep-alive pool of a URL's origin (execute/subgraph-guards.ts). */
+  pool: (url: string) => Dispatcher;
   /** Signs the caller's identity for the subgraph (GATEWAY_SECRET); the subgraph refuses fetches without it. */
   identity: (principal: Principal) => string;
   /**
@@ -38,28 +42,13 @@ export interface SubgraphDataSourceOptions {
   guard?: Guard;
 }
 
-/** Fetch failures that are the client's doing (it gave up): never held against the subgraph. */
-const clientAborts = new WeakSet<object>();
-
-/** What the gateway's guard of a subgraph counts as the subgraph failing. */
-export function isSubgraphFailure(error: unknown): boolean {
-  if (!(error instanceof GraphQLError) || clientAborts.has(error)) return false;
-  return error.extensions.code === 'SUBGRAPH_UNAVAILABLE' || error.extensions.code === 'GATEWAY_TIMEOUT';
-}
-
-/** Unreachable or 502/503/504: worth another try for a read. A timeout is not (the subgraph is slow, not gone). */
-function isRetryable(error: unknown): boolean {
-  if (!isSubgraphFailure(error) || (error as GraphQLError).extensions.code !== 'SUBGRAPH_UNAVAILABLE') return false;
-  const status = (error as GraphQLError).extensions.status as number | undefined;
-  return status === undefined || status === 502 || status === 503 || status === 504;
-}
-
 /** The fetch is a query (Apollo writes `query …` or `{ … }`); a mutation's fetch is never repeated. */
 function isRead(document: string | undefined): boolean {
   return document !== undefined && /^\s*(query\b|\{)/.test(document);
 }
 
-const currentSignal = new AsyncLocalStorage<AbortSignal | undefined>();
+/** What the fetcher needs of the current fetch's hooks (the fetcher is called deep inside Apollo). */
+const currentFetch = new AsyncLocalStorage<{ signal: AbortSignal | undefined; headers: Record<string, string> | undefined }>();
 
 export function createSubgraphAgent(connectionsPerSubgraph = 64): Agent {
   return new Agent({ connections: connectionsPerSubgraph, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -73,8 +62,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
 
   constructor(options: SubgraphDataSourceOptions) {
     const fetcher: Fetcher = async (url, init) => {
-      const signal = currentSignal.getStore();
-      let response = await undiciFetch(url, { ...init, dispatcher: options.agent, signal });
+      const current = currentFetch.getStore();
+      // The identity header (set by willSendRequest) wins over a hook's header of the same name.
+      const headers = current?.headers ? { ...current.headers, ...(init?.headers as Record<string, string> | undefined) } : init?.headers;
+      let response = await undiciFetch(url, { ...init, headers, dispatcher: options.pool(url), signal: current?.signal });
       if (options.maxResponseBytes !== undefined) response = await readAtMost(response, options.maxResponseBytes, options.name);
       // undici's Response implements the Fetch standard that Apollo's Fetcher type describes.
       return response as unknown as Awaited<ReturnType<Fetcher>>;
@@ -102,9 +93,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
       return await guard.run(() => this.fetchOnce(options), { idempotent: isRead(options.request.query), retryable: isRetryable });
     } catch (error) {
       if (!(error instanceof GuardRefusal)) throw error;
-      const subgraph = this.subgraph;
-      const why = error.reason === 'breaker-open' ? 'its circuit breaker is open' : 'too many fetches to it are in flight';
-      throw passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unavailable: ${why}.`, { subgraph, reason: error.reason });
+      throw refusalError(this.subgraph, error);
     }
   }
 
@@ -112,17 +101,22 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
   private async fetchOnce(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const hooks = this.pipeline.subgraphFetch({ subgraph: this.subgraph, operationName: options.request.operationName });
     const signals = hooks.flatMap((hook) => (hook.signal ? [hook.signal] : []));
+    // This path is kept until the engine's client (subgraph-client.ts) replaces it: a hook's
+    // deadline becomes a signal here.
+    const timeouts = hooks.flatMap((hook) => (hook.timeoutMs !== undefined ? [hook.timeoutMs] : []));
+    if (timeouts.length > 0) signals.push(AbortSignal.timeout(Math.min(...timeouts)));
+    const headers = hooks.some((hook) => hook.headers) ? Object.assign({}, ...hooks.map((hook) => hook.headers)) : undefined;
     // The client gave up: its subgraph work stops too (the subgraph sees the connection close).
     const clientSignal = (options.context as Partial<GatewayContext>).signal;
     if (clientSignal) signals.push(clientSignal);
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
-      const response = await currentSignal.run(signal, () => super.process(options));
+      const response = await currentFetch.run({ signal, headers }, () => super.process(options));
       for (const hook of hooks) hook.done?.();
       return response;
     } catch (error) {
       const mapped = this.mapError(error, signal);
-      if (clientSignal?.aborted) clientAborts.add(mapped);
+      if (clientSignal?.aborted) markClientAbort(mapped);
       for (const hook of hooks) hook.done?.(mapped);
       throw mapped;
     }
@@ -143,7 +137,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
       }
       return error;
     }
-    return passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${describeFailure(error)}).`, { subgraph });
+    return markUnreachable(passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" is unreachable (${describeFailure(error)}).`, { subgraph }));
   }
 }
 

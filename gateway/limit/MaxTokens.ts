@@ -5,8 +5,8 @@
  * of parser exhaustion, graphql-js#3684) and Apollo Router's `limits.parser_max_tokens`. Every other
  * rule runs on a parsed document, so a document of millions of tokens (a directive or alias flood
  * within the body size limit) would cost its full parse before any of them could refuse it; the
- * lexer stops counting at the limit instead. It is not a validation rule: Apollo Server takes it as
- * `parseOptions`, the stream path passes it to its own `parse` (gateway/stream/operations.ts).
+ * lexer stops counting at the limit instead. It is not a validation rule but `parseOptions`, which
+ * the one parse of every transport is given (gateway/plan/document-cache.ts).
  * graphql-js reports it as a syntax error; `tokenLimitError` gives it its catalogue code.
  */
 import type { GraphQLFormattedError, ParseOptions } from 'graphql';

@@ -11,3 +11,5 @@ export { useResponseLimit, type ResponseLimitOptions } from './useResponseLimit.
 export { useRateLimit, type RateLimitOptions } from './useRateLimit.ts';
 export { useCsrfPrevention, CSRF_PREVENTION_HEADERS } from './useCsrfPrevention.ts';
 export { useCors, type CorsOptions } from './useCors.ts';
+export { useTracing, type TracingOptions } from './useTracing.ts';
+export { useMetrics, observeGateway, type MetricsOptions, type GatewayState } from './useMetrics.ts';

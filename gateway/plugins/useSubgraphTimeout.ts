@@ -12,6 +12,8 @@ export interface SubgraphTimeoutOptions {
 export function useSubgraphTimeout(options: SubgraphTimeoutOptions): GatewayPlugin {
   return {
     name: 'subgraph-timeout',
-    onSubgraphFetch: () => ({ signal: AbortSignal.timeout(options.timeoutMs) }),
+    // A number, not an AbortSignal: the client keeps one timer per request for the smallest
+    // deadline asked, where a signal per fetch would cost a timer and listeners each.
+    onSubgraphFetch: () => ({ timeoutMs: options.timeoutMs }),
   };
 }

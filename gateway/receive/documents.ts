@@ -9,7 +9,7 @@
  * - Automatic persisted queries (APQ, Apollo's protocol) for everyone else: a hash alone is
  *   resolved from the manifest, then from the APQ store (Redis when REDIS_URL, shared by every
  *   replica; an in-process LRU otherwise); unknown: PERSISTED_QUERY_NOT_FOUND, and the client sends
- *   the text with the hash, which registers it. Apollo Server's own APQ is off: one implementation.
+ *   the text with the hash, which registers it. One implementation for every transport.
  *
  * A registration is stored only once the text parses, with a TTL in Redis and a size bound in
  * process, so the store cannot be filled with garbage faster than the rate limit lets requests in.
@@ -228,8 +228,8 @@ export interface HttpGraphQLRequest {
 
 /**
  * The same request with its document settled: the query text in place of a hash and
- * `extensions.persistedQuery` removed (Apollo Server, whose APQ is off, would refuse it), in the
- * URL for GET and in the body for POST. A batch (JSON array) is left to Apollo, which refuses it.
+ * `extensions.persistedQuery` removed (nothing after this stage looks up a hash), in the URL for
+ * GET and in the body for POST. A batch (JSON array) is left as it is: the HTTP path refuses it.
  */
 export async function settleDocument(resolver: DocumentResolver, request: HttpGraphQLRequest, principal: Principal): Promise<HttpGraphQLRequest> {
   if (request.method === 'GET') {

@@ -3,15 +3,21 @@
  * `/graphql/stream`, the answer is an SSE stream), `/health` (the process, its supergraph and its
  * subscription counts) and `/health/subgraphs` (each subgraph answers `{ __typename }`). Everything
  * a client can get wrong at the HTTP level is answered with a catalogue error, never a stack trace.
+ *
+ * `/graphql` goes through the pipeline in order — receive (CORS, CSRF), body, authenticate, admit
+ * (rate limits, RateLimit-* headers), documents (APQ, trusted documents), GET mutations refused —
+ * then to SSE, or to the HTTP operation path (http-operation.ts: prepare, run, one answer). No
+ * GraphQL server framework sits in between: each layer here is one the request needs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApolloServer } from '@apollo/server';
-import { headerMapOf } from '../../common/http.ts';
-import { GraphQLError } from 'graphql';
+import { performance } from 'node:perf_hooks';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { GatewayContext, Pipeline, ReceivedRequest } from '../pipeline.ts';
-import { sendApolloResponse, sendGraphQLError, sendJson } from '../respond/index.ts';
+import { ANONYMOUS, type GatewayContext, type Pipeline, type Principal, type ReceivedRequest } from '../pipeline.ts';
+import type { PlanRunner } from '../execute/index.ts';
+import type { OperationPreparer } from '../plan/index.ts';
+import { sendGraphQLError, sendJson } from '../respond/index.ts';
 import { acceptsEventStream, type EventStreamHandler, type SubscriptionCounts } from '../stream/index.ts';
 import { readBody } from './read-body.ts';
 import type { ClientAddress } from './client-address.ts';
@@ -20,12 +26,19 @@ import { refuseGetMutation } from './http-codes.ts';
 import { settleDocument, type DocumentResolver } from './documents.ts';
 import type { EventLoopDelay } from './event-loop.ts';
 import type { StaticFilesHandler } from './static-files.ts';
+import { METRICS_PATH, serveMetrics } from '../../common/metrics.ts';
+import { createHttpOperationHandler, type HttpOperationAnswer } from './http-operation.ts';
 
 export type { GatewayContext };
 
 export interface HttpHandlerOptions {
-  apollo: ApolloServer<GatewayContext>;
   pipeline: Pipeline;
+  /** Prepares operations (plan/prepare.ts), the same preparer (and document cache) as the streams'. */
+  preparer: OperationPreparer;
+  /** Runs plans, the same runner as the streams'. */
+  runner: PlanRunner;
+  /** The shape stage's error formatter (gateway/shape: createErrorShaper). */
+  shapeError: (formatted: GraphQLFormattedError, original: unknown) => GraphQLFormattedError;
   logger: Logger;
   maxBodyBytes: number;
   /** The caller's address (X-Forwarded-For from trusted proxies, receive/client-address.ts); default: the TCP peer. */
@@ -53,9 +66,11 @@ export interface HttpHandlerOptions {
 }
 
 export function createHttpHandler(options: HttpHandlerOptions) {
-  const { apollo, pipeline, logger } = options;
+  const { pipeline, logger } = options;
+  const operations = createHttpOperationHandler({ preparer: options.preparer, runner: options.runner, shapeError: options.shapeError });
 
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const arrived = performance.now();
     const method = req.method ?? 'GET';
     options.cors?.decorate(req, res);
     if (method === 'OPTIONS' && options.cors) return options.cors.preflight(req, res);
@@ -72,43 +87,49 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       headers: req.headers,
       remoteAddress: options.clientAddress ? options.clientAddress(req) : req.socket.remoteAddress,
     };
-    pipeline.receive(received);
-
-    let body: unknown;
-    if (method === 'POST') {
-      const text = await readBody(req, options.maxBodyBytes);
-      try {
-        body = text === '' ? {} : JSON.parse(text);
-      } catch {
-        throw passerelleError('BAD_REQUEST', 'The request body is not valid JSON.');
-      }
-    }
-    const principal = await pipeline.authenticate(received);
-    const eventStream = options.eventStream && (url.pathname === '/graphql/stream' || acceptsEventStream(req.headers.accept));
-    // Headers set here (e.g. RateLimit-*) stay on the answer, refused or not: writeHead merges them.
-    await pipeline.admit({ principal, request: received, transport: eventStream ? 'sse' : 'http', setHeader: (name, value) => res.setHeader(name, value) });
-    // The full text from here on (a persisted query's hash resolved), so authorisation and cost see it.
-    const settled = options.documents ? await settleDocument(options.documents, { method, url, body }, principal) : { url, body };
-    refuseGetMutation(method, settled.url);
-    if (eventStream && options.eventStream) {
-      return options.eventStream({ method, url: settled.url, body: settled.body, principal, res });
-    }
-
-    const headers = headerMapOf(req);
-    // A client that gives up (timeout, disconnect) cancels its subgraph fetches (subgraph-data-source.ts).
-    const gaveUp = new AbortController();
-    const onClose = () => {
-      if (!res.writableEnded) gaveUp.abort(new Error('the client closed its request'));
-    };
-    res.once('close', onClose);
+    // From here on it is an operation request: each gets one outcome (pipeline.outcome), refused or answered.
+    let principal: Principal = ANONYMOUS;
+    let transport: 'http' | 'sse' = 'http';
+    let answer: HttpOperationAnswer | undefined;
+    let streamed = false;
     try {
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers, search: settled.url.search, body: settled.body },
-        context: async () => ({ principal, signal: gaveUp.signal }),
-      });
-      await sendApolloResponse(res, response);
+      pipeline.receive(received);
+
+      let body: unknown;
+      if (method === 'POST') {
+        const text = await readBody(req, options.maxBodyBytes);
+        try {
+          body = text === '' ? {} : JSON.parse(text);
+        } catch {
+          throw passerelleError('BAD_REQUEST', 'The request body is not valid JSON.');
+        }
+      }
+      principal = await pipeline.authenticate(received);
+      const eventStream = options.eventStream && (url.pathname === '/graphql/stream' || acceptsEventStream(req.headers.accept));
+      if (eventStream) transport = 'sse';
+      // Headers set here (e.g. RateLimit-*) stay on the answer, refused or not: writeHead merges them.
+      await pipeline.admit({ principal, request: received, transport, setHeader: (name, value) => res.setHeader(name, value) });
+      // The full text from here on (a persisted query's hash resolved), so authorisation and cost see it.
+      const settled = options.documents ? await settleDocument(options.documents, { method, url, body }, principal) : { url, body };
+      refuseGetMutation(method, settled.url);
+      if (eventStream && options.eventStream) {
+        // The stream reports its own outcome, when it ends.
+        streamed = true;
+        return await options.eventStream({ method, url: settled.url, body: settled.body, principal, res });
+      }
+
+      // A client that gives up (timeout, disconnect) cancels its subgraph fetches.
+      const gaveUp = new ClientGaveUp(res);
+      try {
+        answer = await operations({ method, url: settled.url, body: settled.body, headers: req.headers, principal, gaveUp }, res);
+      } finally {
+        gaveUp.release();
+      }
+    } catch (error) {
+      if (!streamed) answer = { operationName: undefined, operationType: undefined, errorCodes: [codeOf(error)] };
+      throw error;
     } finally {
-      res.off('close', onClose);
+      if (answer) pipeline.outcome({ transport, ...answer, durationMs: performance.now() - arrived, principal });
     }
   }
 
@@ -158,6 +179,11 @@ export function createHttpHandler(options: HttpHandlerOptions) {
     });
   }
 
+  /** The catalogue code the client is answered with for an error thrown here (handle's catch). */
+  function codeOf(error: unknown): string {
+    return error instanceof GraphQLError && typeof error.extensions.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR';
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     try {
@@ -167,6 +193,8 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       // The process is up and its event loop answers: nothing else is looked at.
       if (url.pathname === '/health/live') return sendJson(res, 200, { status: 'live' });
       if (url.pathname === '/health/ready') return await ready(res);
+      // Prometheus (common/metrics.ts): METRICS_TOKEN when set, 404 with METRICS=off.
+      if (url.pathname === METRICS_PATH) return await serveMetrics(req, res);
       if (options.staticFiles) return await options.staticFiles(req, res, url);
       sendJson(res, 404, { error: 'not_found', message: 'GraphQL is served on /graphql.' });
     } catch (error) {
@@ -181,4 +209,38 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       else res.destroy();
     }
   };
+}
+
+/**
+ * The client giving up (its request closing before the answer is sent) as an AbortSignal made on
+ * first use, by the first subgraph fetch: an answer that needs none (`{ __typename }`, a refusal)
+ * never pays for an AbortController, which costs more than the rest of such an answer's own work.
+ */
+class ClientGaveUp {
+  private controller: AbortController | undefined;
+  private gone = false;
+  private readonly res: ServerResponse;
+  private readonly onClose = () => {
+    if (this.res.writableEnded) return;
+    this.gone = true;
+    this.controller?.abort(new Error('the client closed its request'));
+  };
+
+  constructor(res: ServerResponse) {
+    this.res = res;
+    res.once('close', this.onClose);
+  }
+
+  /** Aborted when the client has gone, or as soon as it goes. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.gone) this.controller.abort(new Error('the client closed its request'));
+    }
+    return this.controller.signal;
+  }
+
+  release(): void {
+    this.res.off('close', this.onClose);
+  }
 }

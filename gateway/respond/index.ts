@@ -4,7 +4,8 @@ import type { GraphQLError } from 'graphql';
 import { httpStatusOf } from '../../common/errors.ts';
 import { sendJson } from '../../common/http.ts';
 
-export { sendJson, sendApolloResponse } from '../../common/http.ts';
+export { sendJson } from '../../common/http.ts';
+export { answerMediaType, httpHeadOf, sendGraphQLAnswer, GRAPHQL_RESPONSE_MEDIA_TYPE, JSON_MEDIA_TYPE, type HttpHead } from './graphql-response.ts';
 
 /** A request refused before GraphQL execution: a GraphQL-shaped body with the catalogue status. */
 export function sendGraphQLError(res: ServerResponse, error: GraphQLError, headers: Record<string, string> = {}): void {

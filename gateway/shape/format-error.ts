@@ -7,7 +7,8 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../common/logger.ts';
 import type { Pipeline } from '../pipeline.ts';
 
-const INTERNAL_KEYS = ['stacktrace', 'exception', 'response', 'serviceName'];
+// `http` is a status and headers for the HTTP answer (respond stage reads it first), not for the client.
+const INTERNAL_KEYS = ['stacktrace', 'exception', 'response', 'serviceName', 'http'];
 
 export function createErrorShaper(pipeline: Pipeline, logger: Logger) {
   return function shapeError(formatted: GraphQLFormattedError, original: unknown): GraphQLFormattedError {
@@ -16,8 +17,8 @@ export function createErrorShaper(pipeline: Pipeline, logger: Logger) {
     for (const key of INTERNAL_KEYS) delete extensions[key];
     if (subgraph !== undefined) extensions.subgraph = subgraph;
 
-    // Apollo Server files every validation error under GRAPHQL_VALIDATION_FAILED; our limit rules
-    // carry a more precise catalogue code on the error it wraps.
+    // A validation error filed under GRAPHQL_VALIDATION_FAILED around one of our limit rules' errors
+    // takes the rule's more precise catalogue code.
     const wrapped = (original as { originalError?: { extensions?: Record<string, unknown> } } | undefined)?.originalError;
     if (extensions.code === 'GRAPHQL_VALIDATION_FAILED' && typeof wrapped?.extensions?.code === 'string') {
       extensions.code = wrapped.extensions.code;

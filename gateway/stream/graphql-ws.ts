@@ -22,6 +22,7 @@ import type { Release, SocketSlots, SubscriptionCaps } from './subscription-caps
 import type { DocumentResolver } from '../receive/documents.ts';
 import { PreparedOperation, type StreamCore } from './operations.ts';
 import { EventPump, type EventSocket } from './event-pump.ts';
+import { StreamOutcome } from './outcome.ts';
 
 export interface GraphQLWsOptions {
   core: StreamCore;
@@ -60,6 +61,8 @@ type ConnectionState = {
   leases: Map<string, Release>;
   /** Gives back this connection's slot (MAX_SOCKETS_PER_PRINCIPAL). */
   releaseSocket: Release;
+  /** Each running operation's outcome (pipeline.outcome), reported when it ends. */
+  outcomes: Map<string, StreamOutcome>;
 };
 /** The socket and upgrade request (graphql-ws's), and our state once the connection is initialised. */
 type Connection = Extra & Partial<ConnectionState>;
@@ -104,6 +107,7 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
         ctx.extra.slots = { open: 0 };
         ctx.extra.leases = new Map();
         ctx.extra.streams = new Map();
+        ctx.extra.outcomes = new Map();
         ctx.extra.cancelExpiry = whenCredentialsExpire(ctx.extra.principal, () => terminate(ctx.extra, 'CREDENTIALS_EXPIRED'));
         return true;
       },
@@ -111,28 +115,38 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
         const principal = ctx.extra.principal;
         if (!principal) return [passerelleError('UNAUTHENTICATED', 'The connection is not initialised.')];
         const { request } = ctx.extra;
+        const outcome = new StreamOutcome(pipeline, 'graphql-ws', principal);
+        outcome.named(payload.operationName);
+        // A refusal is the operation's whole outcome.
+        const refuse = (errors: readonly GraphQLError[]) => {
+          outcome.errors(errors);
+          outcome.report();
+          return errors;
+        };
         try {
           // Each operation over a socket counts, as an HTTP request does (rate limits, quotas).
           await pipeline.admit({ principal, request: received(request, request.headers), transport: 'graphql-ws', setHeader: () => {} });
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return refuse([error]);
           throw error;
         }
         let query: string | undefined;
         try {
           query = options.documents ? await options.documents.resolve(payload, principal) : payload.query;
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return refuse([error]);
           throw error;
         }
         const prepared = await core.prepare({ ...payload, query: query ?? '' }, principal);
-        if (!prepared.ok) return prepared.errors;
+        if (!prepared.ok) return refuse(prepared.errors);
+        outcome.prepared(prepared.operation);
         if (prepared.operation.kind === 'subscription' && options.caps && ctx.extra.slots && ctx.extra.caller !== undefined) {
           // Checked and counted in one synchronous step: a burst of subscribes cannot all pass.
           const lease = options.caps.reserve(ctx.extra.caller, ctx.extra.slots);
-          if (lease instanceof GraphQLError) return [lease];
+          if (lease instanceof GraphQLError) return refuse([lease]);
           ctx.extra.leases?.set(id, lease);
         }
+        ctx.extra.outcomes?.set(id, outcome);
         return {
           schema: prepared.operation.schema,
           document: prepared.operation.document,
@@ -160,10 +174,20 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
         return pump;
       },
       // Queries and mutations over graphql-ws only: subscription events bypass it (EventPump).
-      onNext: (_ctx, _id, _payload, _args, result) => core.shapeResult(result),
-      onError: (_ctx, _id, _payload, errors) => core.shapeErrors(errors),
+      onNext(ctx, id, _payload, _args, result) {
+        const shaped = core.shapeResult(result);
+        ctx.extra.outcomes?.get(id)?.errors(shaped.errors);
+        return shaped;
+      },
+      onError(ctx, id, _payload, errors) {
+        const shaped = core.shapeErrors(errors);
+        ctx.extra.outcomes?.get(id)?.errors(shaped);
+        return shaped;
+      },
       // Called however the operation ended: completed upstream, failed, or stopped by the client.
       onComplete(ctx, id) {
+        ctx.extra.outcomes?.get(id)?.report();
+        ctx.extra.outcomes?.delete(id);
         ctx.extra.streams?.delete(id);
         ctx.extra.leases?.get(id)?.();
         ctx.extra.leases?.delete(id);
@@ -174,6 +198,9 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
         for (const release of ctx.extra.leases?.values() ?? []) release();
         ctx.extra.leases?.clear();
         for (const stream of ctx.extra.streams?.values() ?? []) void stream.return?.();
+        // Operations still running when the socket went (the client left, or was closed): they end here.
+        for (const outcome of ctx.extra.outcomes?.values() ?? []) outcome.report();
+        ctx.extra.outcomes?.clear();
       },
     },
     wss,
@@ -269,6 +296,7 @@ function invocationOf(contextValue: unknown): Invocation {
  */
 function terminate(connection: Connection, termination: Termination): void {
   const { closeCode, reason } = TERMINATIONS[termination];
+  for (const outcome of connection.outcomes?.values() ?? []) outcome.errors([{ extensions: { code: termination } }]);
   connection.cancelExpiry?.();
   connection.socket.close(closeCode, reason);
   for (const stream of connection.streams?.values() ?? []) void stream.return?.();

@@ -1,43 +1,25 @@
 /**
- * The transport-free core of the streaming transports (graphql-ws and SSE): it turns a request
- * `{ query, operationName, variables }` from a known principal into a prepared operation —
- * parsed, validated with the gateway's limit rules, variables checked, planned — that either runs
- * once (query, mutation) or streams (subscription, shared with identical subscribers). Transports
- * only move bytes and map terminations to their own vocabulary (protocol.ts).
+ * The core of the streaming transports (graphql-ws and SSE): a request from a known principal is
+ * prepared by the plan stage (gateway/plan/prepare.ts, shared with HTTP: parsed and validated once
+ * per query text, checked by the operation hooks, planned) into an operation that either runs once
+ * (query, mutation) or streams (subscription, shared with identical subscribers). Transports only
+ * move bytes and map terminations to their own vocabulary (protocol.ts).
  *
  * An open subscription is prepared again on each new supergraph (`replan`): validated, checked by
  * the operation hooks (authorization, limits — nothing charged twice) and planned, exactly as a new
  * subscribe would be. Where that fails, the stream ends with SUPERGRAPH_CHANGED and the reason.
  */
 import { createHash } from 'node:crypto';
-import {
-  GraphQLError,
-  getOperationAST,
-  getVariableValues,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type ExecutionResult,
-  type FormattedExecutionResult,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-} from 'graphql';
-import { passerelleError, type ErrorCode } from '../../common/errors.ts';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../../common/logger.ts';
-import type { OperationPlanner, PlannedOperation } from '../plan/index.ts';
-import type { Pipeline, PreparedRewrite, Principal } from '../pipeline.ts';
+import { createOperationPreparer, type OperationPlanner, type OperationPreparer, type OperationRequest, type PlannedOperation } from '../plan/index.ts';
+import type { Pipeline, Principal } from '../pipeline.ts';
 import { subscriptionSource, type PlanRun, type PlanRunner, type Replanned } from '../execute/index.ts';
 import { authorityKey } from '../authenticate/index.ts';
 import type { SharedSubscriptions, SubscriptionCounts } from './shared-subscriptions.ts';
 import type { SubscriberQueue } from './subscriber-queue.ts';
 
-/** A GraphQL request as both transports receive it. */
-export interface OperationRequest {
-  query: string;
-  operationName?: string | null;
-  variables?: Record<string, unknown> | null;
-}
+export type { OperationRequest };
 
 export interface StreamCoreOptions {
   planner: OperationPlanner;
@@ -56,6 +38,11 @@ export interface StreamCoreOptions {
   /** UPSTREAM_RESUME_TIMEOUT_MS: how long a dropped upstream is re-subscribed before the stream ends. Default 60,000. */
   resumeTimeoutMs?: number;
   logger: Logger;
+  /**
+   * Prepares each request (gateway/plan/prepare.ts); pass the gateway's one so HTTP and the
+   * streams share its document cache. Default: one of the stream core's own.
+   */
+  preparer?: OperationPreparer;
 }
 
 export type Prepared = { ok: true; operation: PreparedOperation } | { ok: false; errors: readonly GraphQLError[] };
@@ -136,8 +123,7 @@ export interface StreamCore {
 }
 
 export function createStreamCore(options: StreamCoreOptions): StreamCore {
-  const { planner, pipeline } = options;
-  const rules = [...specifiedRules, ...pipeline.validationRules];
+  const preparer = options.preparer ?? createOperationPreparer({ planner: options.planner, pipeline: options.pipeline, logger: options.logger });
   const shapeErrors = (errors: readonly GraphQLError[]) => errors.map((error) => options.shapeError(error.toJSON(), error));
   const shapeResult = (result: ExecutionResult): FormattedExecutionResult => {
     const { errors, ...rest } = result;
@@ -149,25 +135,10 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
 
   return {
     async prepare(request, principal) {
-      const schema = planner.apiSchema;
-      if (!schema) return refused([passerelleError('SUBGRAPH_UNAVAILABLE', 'The gateway has not loaded its supergraph yet.')]);
-      if (typeof request.query !== 'string') return refused([passerelleError('BAD_REQUEST', 'The request has no query string.')]);
-      let document: DocumentNode;
-      try {
-        document = parse(request.query, pipeline.parseOptions);
-      } catch (error) {
-        const syntax = error instanceof GraphQLError ? error : new GraphQLError(String(error));
-        return refused([withCode(syntax, 'GRAPHQL_PARSE_FAILED')]);
-      }
-      const operationName = request.operationName ?? undefined;
-      const variables = request.variables ?? {};
-      const replan = async (): Promise<Replanned> => {
-        const again = await resolve(request.query, document, operationName, variables, principal, true);
-        return again.ok ? { ok: true, run: again.run } : { ok: false, errors: noLongerValid(again.errors) };
-      };
-      const resolved = await resolve(request.query, document, operationName, variables, principal, false);
-      if (!resolved.ok) return refused(resolved.errors);
-      return { ok: true, operation: new PreparedOperation(resolved.schema, document, resolved.run, options, replan) };
+      const preparation = await preparer.prepare(request, principal);
+      if (!preparation.ok) return preparation;
+      const { schema, document, run, replan } = preparation.prepared;
+      return { ok: true, operation: new PreparedOperation(schema, document, run, options, replan) };
     },
     shapeResult,
     serialiseResult,
@@ -175,59 +146,6 @@ export function createStreamCore(options: StreamCoreOptions): StreamCore {
     shapeErrors,
     counts: () => options.subscriptions.counts(),
   };
-
-  /** Validates, checks (operation hooks) and plans a parsed document on the current supergraph. */
-  async function resolve(
-    source: string,
-    document: DocumentNode,
-    operationName: string | undefined,
-    variables: Record<string, unknown>,
-    principal: Principal,
-    replan: boolean,
-  ): Promise<{ ok: true; schema: GraphQLSchema; run: PlanRun } | { ok: false; errors: readonly GraphQLError[] }> {
-    const schema = planner.apiSchema;
-    if (!schema) return failed([passerelleError('SUBGRAPH_UNAVAILABLE', 'The gateway has not loaded its supergraph yet.')]);
-    const invalid = validate(schema, document, rules);
-    if (invalid.length > 0) return failed(invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')));
-    const operation = getOperationAST(document, operationName);
-    if (!operation) {
-      return failed([passerelleError('OPERATION_RESOLUTION_FAILURE', 'operationName does not name one operation of the document.')]);
-    }
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-    if (coerced.errors) return failed(coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')));
-
-    let rewrite: PreparedRewrite;
-    try {
-      rewrite = await pipeline.operation({ document, operation, operationName, variables, principal, schema, replan });
-    } catch (error) {
-      if (error instanceof GraphQLError) return failed([error]);
-      throw error;
-    }
-
-    let planned: PlannedOperation;
-    try {
-      planned = planner.plan(source, rewrite.document, operationName, rewrite.cacheKey);
-    } catch (error) {
-      options.logger.error({ err: error }, 'could not plan an operation');
-      return failed([passerelleError('INTERNAL_SERVER_ERROR')]);
-    }
-    const run: PlanRun = { planned, variables, context: { principal }, shapeResult: rewrite.shapeResult };
-    return { ok: true, schema, run };
-  }
-}
-
-/**
- * Why a re-planned subscription can no longer run, as SUPERGRAPH_CHANGED with the first reason
- * (e.g. the validation error naming the removed field); the gateway's own failures keep their code.
- */
-function noLongerValid(errors: readonly GraphQLError[]): GraphQLError[] {
-  const first = errors[0];
-  if (!first || first.extensions.code === 'INTERNAL_SERVER_ERROR') return [...errors];
-  return [
-    passerelleError('SUPERGRAPH_CHANGED', `The supergraph changed and this subscription is no longer valid: ${first.message}`, {
-      reason: typeof first.extensions.code === 'string' ? first.extensions.code : undefined,
-    }),
-  ];
 }
 
 /** `compute` once per result object: a shared stream hands the same result to every subscriber. */
@@ -241,27 +159,6 @@ function memoisedPerResult<T>(compute: (result: ExecutionResult) => T): (result:
     }
     return value;
   };
-}
-
-function refused(errors: readonly GraphQLError[]): Prepared {
-  return { ok: false, errors };
-}
-
-function failed(errors: readonly GraphQLError[]): { ok: false; errors: readonly GraphQLError[] } {
-  return { ok: false, errors };
-}
-
-/** The error with a catalogue code, unless a rule already gave it a more precise one. */
-function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
-  if (typeof error.extensions.code === 'string') return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code },
-  });
 }
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` share a stream. */

@@ -8,6 +8,7 @@
  */
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
+import { counter } from '../../common/metrics.ts';
 import type { StartSubscription } from '../execute/index.ts';
 import { SubscriberQueue } from './subscriber-queue.ts';
 
@@ -26,6 +27,9 @@ export interface SubscribeOptions {
   /** Called when this subscriber overflowed its queue (the transport closes it). */
   onOverflow: () => void;
 }
+
+// One increment per event, whatever the number of subscribers it reaches (common/metrics.ts).
+const eventsHanded = counter({ name: 'passerelle_subscription_events_total', help: "Subscription events the gateway handed to its subscribers' queues (one per subscriber)." });
 
 interface SharedStream {
   readonly subscribers: Set<SubscriberQueue<ExecutionResult>>;
@@ -68,6 +72,7 @@ export class SharedSubscriptions {
       try {
         const stop = options.start()({
           next: (result) => {
+            eventsHanded.inc(shared.subscribers.size);
             for (const subscriber of shared.subscribers) subscriber.push(result);
           },
           error: (errors) => this.end(key, shared, errors),

@@ -11,10 +11,11 @@ import type { ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
 import { whenCredentialsExpire } from '../authenticate/index.ts';
-import type { Principal } from '../pipeline.ts';
+import type { Pipeline, Principal } from '../pipeline.ts';
 import { callerKey } from '../limit/index.ts';
 import type { OperationRequest, StreamCore } from './operations.ts';
 import type { SubscriptionCaps } from './subscription-caps.ts';
+import { StreamOutcome } from './outcome.ts';
 import { SSE_KEEP_ALIVE, sseMessage, sseNext, terminationResult } from './protocol.ts';
 
 export interface SseOptions {
@@ -28,6 +29,11 @@ export interface SseOptions {
   lingerMs?: number;
   /** Caps on subscriptions per caller (subscription-caps.ts), shared with graphql-ws; one over gets HTTP 429 TOO_MANY_SUBSCRIPTIONS. Default: none. */
   caps?: SubscriptionCaps;
+  /**
+   * Told each operation's outcome (`pipeline.outcome`, telemetry) once it ends: a query's answer
+   * sent, a subscription's stream ended, a refusal. The HTTP handler leaves streams to this. Default: nobody.
+   */
+  pipeline?: Pick<Pipeline, 'outcome'>;
 }
 
 export interface EventStreamRequest {
@@ -46,8 +52,23 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const lingerMs = options.lingerMs ?? 30_000;
 
-  return async function handleEventStream({ method, url, body, principal, res }) {
-    const prepared = await core.prepare(requestOf(method, url, body), principal);
+  return async function handleEventStream(request) {
+    const outcome = new StreamOutcome(options.pipeline, 'sse', request.principal);
+    try {
+      await serve(request, outcome);
+    } catch (error) {
+      // Thrown errors are answered by the HTTP handler with their catalogue code.
+      outcome.errors([error instanceof GraphQLError ? error : {}]);
+      outcome.report();
+      throw error;
+    }
+  };
+
+  async function serve({ method, url, body, principal, res }: EventStreamRequest, outcome: StreamOutcome): Promise<void> {
+    const operationRequest = requestOf(method, url, body);
+    outcome.named(operationRequest.operationName);
+    const prepared = await core.prepare(operationRequest, principal);
+    if (prepared.ok) outcome.prepared(prepared.operation);
     if (prepared.ok && prepared.operation.kind === 'mutation' && method === 'GET') {
       throw passerelleError('METHOD_NOT_ALLOWED', 'Mutations cannot be sent with GET; use POST.');
     }
@@ -67,7 +88,12 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
     });
     res.flushHeaders();
 
-    if (!prepared.ok) return endWith(res, { errors: core.shapeErrors(prepared.errors) });
+    if (!prepared.ok) {
+      const errors = core.shapeErrors(prepared.errors);
+      endWith(res, { errors });
+      outcome.errors(errors);
+      return outcome.report();
+    }
     const { operation } = prepared;
     if (operation.kind !== 'subscription') {
       const gaveUp = new AbortController();
@@ -75,7 +101,10 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
       res.once('close', abort);
       const result = await operation.execute(gaveUp.signal);
       res.off('close', abort);
-      return endWith(res, core.shapeResult(result));
+      const shaped = core.shapeResult(result);
+      endWith(res, shaped);
+      outcome.errors(shaped.errors);
+      return outcome.report();
     }
 
     let finished = false;
@@ -88,6 +117,8 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
     const finish = (last?: FormattedExecutionResult) => {
       if (finished) return;
       finished = true;
+      outcome.errors(last?.errors);
+      outcome.report();
       release();
       clearInterval(keepAlive);
       cancelExpiry();
@@ -111,7 +142,7 @@ export function createSseHandler(options: SseOptions): EventStreamHandler {
     } catch (error) {
       finish({ errors: core.shapeErrors([error instanceof GraphQLError ? error : new GraphQLError(String(error))]) });
     }
-  };
+  }
 }
 
 function requestOf(method: string, url: URL, body: unknown): OperationRequest {

@@ -21,11 +21,14 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../common/logger.ts';
+import { counter, labelCap } from '../../common/metrics.ts';
 import { sleep, type CallCounter, type Faults } from '../kit/index.ts';
 import {
   CANCEL_REQUEST, GSSENC_REQUEST, MessageReader, SSL_REQUEST, bindMessage, callLabel, errorResponse, executePortal,
   parseMessage, querySql, readyForQuery, readyStatus, startupCode, type WireMessage,
 } from './wire-protocol.ts';
+import { tracingEnabled } from '../../common/tracing/index.ts';
+import { QuerySpans, sqlError } from './wire-spans.ts';
 
 export interface WireProxyOptions {
   /** Where the database really listens. */
@@ -44,6 +47,10 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+// Any PostgreSQL client may tag its SQL (`/* tag */`): the label is capped.
+const queryLabel = labelCap({ max: 100, maxLength: 48, empty: 'UNKNOWN' });
+const sqlQueries = counter({ name: 'passerelle_legacy_sql_queries_total', help: 'Query messages the GRC stand-in received, by the tag of their SQL comment (or their verb).', labelNames: ['query'] });
+
 /** Failure injected by the proxy: a transient "cannot connect now", which clients may retry. */
 const INJECTED_SQLSTATE = '57P03';
 /** How long a cycle whose client left may run on before its upstream connection is cut anyway. */
@@ -59,6 +66,8 @@ interface Cycle {
   synced: boolean;
   /** Bypasses the gate (Terminate, CancelRequest). */
   raw?: boolean;
+  /** SQL of its query messages, kept only while traces are on (wire-spans.ts reads their trace comments). */
+  traced?: string[];
 }
 
 /** The turn PGlite gives to one connection at a time; re-entrant for its holder. */
@@ -123,6 +132,8 @@ class ProxiedConnection {
   private failedUntilSync = false;
   private closed = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** Server spans of the traced queries (traces on only). */
+  private readonly spans = tracingEnabled() ? new QuerySpans() : undefined;
 
   constructor(
     private readonly client: Socket,
@@ -158,6 +169,7 @@ class ProxiedConnection {
 
   private finish(): void {
     this.closed = true;
+    this.spans?.close();
     clearTimeout(this.drainTimer);
     this.client.destroy();
     this.upstream.destroy();
@@ -196,9 +208,12 @@ class ProxiedConnection {
         this.portals.set(portal, this.statements.get(statement) ?? '');
         return void this.group.messages.push(message.bytes);
       }
-      case 'E':
-        this.group.queries.push(callLabel(this.portals.get(executePortal(message)) ?? ''));
+      case 'E': {
+        const sql = this.portals.get(executePortal(message)) ?? '';
+        this.group.queries.push(callLabel(sql));
+        if (this.spans) (this.group.traced ??= []).push(sql);
         return void this.group.messages.push(message.bytes);
+      }
       case 'D':
       case 'C':
         return void this.group.messages.push(message.bytes);
@@ -211,8 +226,10 @@ class ProxiedConnection {
         cycle.readies = cycle.synced ? 1 : 0;
         return this.schedule(cycle);
       }
-      case 'Q':
-        return this.schedule({ messages: [message.bytes], queries: [callLabel(querySql(message))], readies: 1, synced: false });
+      case 'Q': {
+        const sql = querySql(message);
+        return this.schedule({ messages: [message.bytes], queries: [callLabel(sql)], readies: 1, synced: false, traced: this.spans ? [sql] : undefined });
+      }
       case 'X':
         return this.schedule({ messages: [message.bytes], queries: [], readies: 0, synced: false, raw: true });
       default:
@@ -229,23 +246,45 @@ class ProxiedConnection {
   }
 
   private async forward(cycle: Cycle): Promise<void> {
-    for (const label of cycle.queries) this.options.calls.count(label);
+    if (!this.spans) return void (await this.relay(cycle));
+    const spans = this.spans.start(cycle.traced);
+    const outcome = await this.relay(cycle).catch((error: unknown) => {
+      this.spans?.settled(spans, error as Error);
+      throw error;
+    });
+    if (outcome === 'sent') this.spans.sent(spans, cycle.readies);
+    else this.spans.settled(spans, outcome === 'failed' ? sqlError(INJECTED_SQLSTATE, 'grc is temporarily unavailable (injected fault)') : undefined);
+  }
+
+  /** Counts the cycle, applies the faults, and writes it to the backend unless it failed or the connection went. */
+  private async relay(cycle: Cycle): Promise<'sent' | 'failed' | 'dropped'> {
+    for (const label of cycle.queries) {
+      this.options.calls.count(label);
+      sqlQueries.inc({ query: queryLabel(label) });
+    }
     if (cycle.queries.length > 0) {
       const [low, high] = this.options.faults.latencyMs;
       if (high > 0) await sleep(low + Math.random() * (high - low));
-      if (this.options.faults.failureRate > 0 && Math.random() < this.options.faults.failureRate) return this.fail(cycle);
+      if (this.options.faults.failureRate > 0 && Math.random() < this.options.faults.failureRate) {
+        this.fail(cycle);
+        return 'failed';
+      }
     }
     if (this.failedUntilSync) {
       this.failedUntilSync = !cycle.synced;
       if (cycle.synced) this.client.write(readyForQuery(this.status));
-      return;
+      return 'dropped';
     }
     await this.connected;
-    if (this.closed) return;
+    if (this.closed) return 'dropped';
     if (!cycle.raw) await this.gate?.acquire(this);
-    if (this.closed) return this.gate?.release(this);
+    if (this.closed) {
+      this.gate?.release(this);
+      return 'dropped';
+    }
     this.outstanding += cycle.readies;
     this.upstream.write(cycle.messages.length === 1 ? cycle.messages[0]! : Buffer.concat(cycle.messages));
+    return 'sent';
   }
 
   private fail(cycle: Cycle): void {
@@ -264,6 +303,7 @@ class ProxiedConnection {
       return this.finish();
     }
     for (const message of messages) {
+      this.spans?.backend(message);
       if (message.type !== 'Z') continue;
       this.status = readyStatus(message);
       this.outstanding = Math.max(0, this.outstanding - 1);

@@ -6,9 +6,12 @@
  * - `GET  /__admin/calls`  → `{ total, byRoute: { "GET /communes/:code": 12, … } }`
  * - `POST /__admin/reset`  → zeroes the counters
  * - `POST /__admin/faults` with `{ latencyMs?: [min, max], failureRate?: 0..1, failNext?: n }` → changes faults live
+ * And `GET /metrics`, Prometheus metrics (common/metrics.ts), as on every Passerelle process.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setHttpRoute, traceHttpServer } from '../../common/tracing/index.ts';
+import { METRICS_PATH, counter, histogram, secondsSince, serveMetrics } from '../../common/metrics.ts';
 
 export interface Faults {
   /** Added latency per call, uniformly drawn in [min, max] ms. */
@@ -71,6 +74,10 @@ export interface HttpSystemOptions {
 
 const ADMIN_PREFIX = '/__admin/';
 
+// Labelled by route pattern (`GET /communes/:code`), never by the path itself: bounded by the routes.
+const requestsServed = counter({ name: 'passerelle_legacy_http_requests_total', help: 'Requests a legacy stand-in answered, by route and HTTP status.', labelNames: ['route', 'status'] });
+const requestDuration = histogram({ name: 'passerelle_legacy_http_request_duration_seconds', help: 'Time a legacy stand-in took to answer, by route (injected latency included).', labelNames: ['route'] });
+
 export class HttpSystem {
   readonly calls = new CallCounter();
   readonly faults: Faults;
@@ -100,9 +107,13 @@ export class HttpSystem {
   }
 
   async listen(port: number, host: string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-    const server = createServer({ maxHeaderSize: this.options.maxHeaderSize }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
-    });
+    // A server span per call when traces are on, child of the subgraph's call (its `traceparent`).
+    const server = createServer(
+      { maxHeaderSize: this.options.maxHeaderSize },
+      traceHttpServer((req, res) => {
+        this.handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
+      }),
+    );
     server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -126,9 +137,18 @@ export class HttpSystem {
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith(ADMIN_PREFIX)) return this.admin(url.pathname.slice(ADMIN_PREFIX.length), method, req, res);
 
+    if (url.pathname === METRICS_PATH) return serveMetrics(req, res);
+
     const route = this.routes.find((r) => r.method === method && r.regex.test(url.pathname));
+    const label = route ? `${method} ${route.pattern}` : 'unmatched';
+    const started = performance.now();
+    res.once('finish', () => {
+      requestsServed.inc({ route: label, status: String(res.statusCode) });
+      requestDuration.observe({ route: label }, secondsSince(started));
+    });
     if (!route) return send(res, 404, { error: 'not_found', message: `No route ${method} ${url.pathname}` });
-    this.calls.count(`${method} ${route.pattern}`);
+    this.calls.count(label);
+    setHttpRoute(method, route.pattern);
 
     const [low, high] = this.faults.latencyMs;
     if (high > 0) await sleep(low + Math.random() * (high - low));

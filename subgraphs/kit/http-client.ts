@@ -8,6 +8,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
+import { endSpan, startClientSpan, traceHeaders, type Span } from '../../common/tracing/index.ts';
 import { defaultLegacyGuards, guarded, type LegacyGuards } from './legacy-guards.ts';
 
 export interface HttpClientOptions {
@@ -44,14 +45,37 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const prefix = base.pathname.replace(/\/$/, '');
   const guard = (options.guards ?? defaultLegacyGuards(options.connections, options.retries)).of(options.system);
 
-  /** One attempt; throws a catalogue error naming the system. */
+  /**
+   * One attempt, in a client span of its own when the call is part of a traced request (each retry
+   * shows), whose `traceparent` the system receives; throws a catalogue error naming the system.
+   */
   async function once<T>(method: 'GET' | 'POST', path: string, body: unknown): Promise<T | null> {
+    const span = startClientSpan(`${method} ${options.system}`, {
+      'http.request.method': method,
+      'server.address': base.hostname,
+      'url.path': prefix + path.split('?')[0],
+      'peer.service': options.system,
+    });
+    if (!span) return attempt<T>(method, path, body, undefined);
+    try {
+      const result = await attempt<T>(method, path, body, span);
+      endSpan(span);
+      return result;
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+
+  async function attempt<T>(method: 'GET' | 'POST', path: string, body: unknown, span: Span | undefined): Promise<T | null> {
+    const headers: Record<string, string> = span ? traceHeaders(span) : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let response;
     try {
       response = await pool.request({
         method,
         path: prefix + path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
@@ -66,6 +90,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch (error) {
       throw networkError(options.system, error);
     }
+    span?.setAttribute('http.response.status_code', response.statusCode);
     if (response.statusCode === 404) return null;
     if (response.statusCode >= 200 && response.statusCode < 300) {
       try {

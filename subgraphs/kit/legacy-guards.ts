@@ -7,6 +7,34 @@
 import type { GraphQLError } from 'graphql';
 import { passerelleError } from '../../common/errors.ts';
 import { DEFAULT_RESILIENCE, GuardRefusal, createGuard, type BreakerState, type Guard, type ResilienceSettings } from '../../common/resilience.ts';
+import { codeOf, counter, gauge, histogram, secondsSince, setBreakerStates } from '../../common/metrics.ts';
+
+// Per legacy system, as the subgraph sees it: a call's time includes its wait for a slot and its retries.
+const legacyCalls = counter({ name: 'passerelle_legacy_calls_total', help: 'Calls from a subgraph to a legacy system (retries inside one call not counted again).', labelNames: ['system'] });
+const legacyCallErrors = counter({ name: 'passerelle_legacy_call_errors_total', help: 'Calls to a legacy system that failed, by catalogue code (refusals by its breaker or bulkhead included).', labelNames: ['system', 'code'] });
+const legacyRefusals = counter({ name: 'passerelle_legacy_call_refusals_total', help: 'Calls to a legacy system refused without reaching it, by reason (breaker-open, bulkhead-full).', labelNames: ['system', 'reason'] });
+const legacyCallDuration = histogram({ name: 'passerelle_legacy_call_duration_seconds', help: 'Time a call from a subgraph to a legacy system took, retries and waiting for a slot included.', labelNames: ['system'] });
+/** Every subgraph's guards in this process, read at scrape time; weak, so a dropped set of guards goes. */
+const liveGuards = new Set<WeakRef<LegacyGuards>>();
+gauge({
+  name: 'passerelle_legacy_breaker_state',
+  help: 'Circuit breaker of each legacy system: 1 for its current state (closed, half-open, open), 0 for the others.',
+  labelNames: ['system', 'state'],
+  collect() {
+    const states: Record<string, BreakerState> = {};
+    const rank: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+    for (const ref of liveGuards) {
+      const guards = ref.deref();
+      if (!guards) {
+        liveGuards.delete(ref);
+        continue;
+      }
+      // Two sets of guards of one system in a process (tests): the worst state shows.
+      for (const [system, state] of Object.entries(guards.breakers())) if (!states[system] || rank[state] > rank[states[system]!]) states[system] = state;
+    }
+    setBreakerStates(this, 'system', states);
+  },
+});
 
 /** The `upstream` section of a subgraph's configuration (common/config.ts) that the guards read. */
 export interface UpstreamResilienceConfig {
@@ -53,7 +81,7 @@ export function defaultLegacyGuards(connections: number, retries: number): Legac
 
 export function createLegacyGuards(settings: ResilienceSettings): LegacyGuards {
   const known = new Map<string, Guard>();
-  return {
+  const guards: LegacyGuards = {
     of(system) {
       let guard = known.get(system);
       if (!guard) {
@@ -64,6 +92,8 @@ export function createLegacyGuards(settings: ResilienceSettings): LegacyGuards {
     },
     breakers: () => Object.fromEntries([...known].map(([system, guard]) => [system, guard.state()])),
   };
+  liveGuards.add(new WeakRef(guards));
+  return guards;
 }
 
 /**
@@ -88,12 +118,22 @@ export function isRetryableLegacyFailure(error: unknown): boolean {
  * `extensions.reason` "breaker-open" or "bulkhead-full", without the system being called.
  */
 export async function guarded<T>(guard: Guard, call: () => Promise<T>, idempotent: boolean): Promise<T> {
+  const system = guard.system;
+  const started = performance.now();
+  legacyCalls.inc({ system });
   try {
     return await guard.run(call, { idempotent, retryable: isRetryableLegacyFailure });
   } catch (error) {
-    if (!(error instanceof GuardRefusal)) throw error;
+    if (!(error instanceof GuardRefusal)) {
+      legacyCallErrors.inc({ system, code: codeOf(error) });
+      throw error;
+    }
+    legacyRefusals.inc({ system, reason: error.reason });
+    legacyCallErrors.inc({ system, code: 'LEGACY_UNAVAILABLE' });
     const why = error.reason === 'breaker-open' ? 'its circuit breaker is open' : 'too many calls to it are in flight';
     throw passerelleError('LEGACY_UNAVAILABLE', `${error.system} is unavailable: ${why}.`, { system: error.system, reason: error.reason });
+  } finally {
+    legacyCallDuration.observe({ system }, secondsSince(started));
   }
 }
 

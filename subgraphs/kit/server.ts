@@ -1,6 +1,6 @@
 /**
  * Start-up shared by the four subgraphs: one Federation 2 schema, Apollo Server 5 on a plain
- * `node:http` server (POST/GET /graphql, GET /health, /health/live, /health/ready), a fresh context
+ * `node:http` server (POST/GET /graphql, GET /health, /health/live, /health/ready, /metrics), a fresh context
  * — hence fresh DataLoaders — per request, and a graceful drain on close (common/drain.ts). A
  * subgraph only supplies its SDL, resolvers, context factory and legacy guards.
  */
@@ -20,7 +20,10 @@ import { BodyTooLargeError, DEFAULT_SUBGRAPH_LIMITS, readLimitedBody, subgraphLi
 import { guardAbandonedBranches } from './abandoned-branches.ts';
 import { IDENTITY_HEADER, identityKey, verifyIdentity, type Caller } from '../../common/identity.ts';
 import { trackDrain, type Drain } from '../../common/drain.ts';
+import { traceHttpServer } from '../../common/tracing/index.ts';
 import type { LegacyGuards } from './legacy-guards.ts';
+import { METRICS_PATH, serveMetrics } from '../../common/metrics.ts';
+import { countRefusal, subgraphMetricsPlugin } from './metrics.ts';
 
 export interface SubgraphOptions<TContext extends BaseContext> {
   /** Subgraph name, as in the supergraph (geo, lycees, requests, insights). */
@@ -104,7 +107,7 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // Federated traces are for Apollo's usage reporting, which Passerelle does not use.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), subgraphLimitsPlugin<TContext>(limits)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), subgraphLimitsPlugin<TContext>(limits), subgraphMetricsPlugin<TContext>()],
     // A direct caller meets the same linear depth rule as the gateway's callers (kit/limits.ts).
     validationRules: [MaxDepthRule(limits.maxDepth)],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, logger),
@@ -117,13 +120,19 @@ export async function startSubgraph<TContext extends BaseContext>(options: Subgr
   const gatewayKey = identityKey(options.gatewaySecret);
 
   let drain: Drain | undefined;
-  const server = createServer((req, res) => {
-    handle(apollo, options, limits, gatewayKey, () => drain?.draining ?? false, req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'unhandled subgraph error');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
-    });
-  });
+  // A server span per request when traces are on, child of the gateway's fetch (its `traceparent`).
+  const server = createServer(
+    traceHttpServer(
+      (req, res) => {
+        handle(apollo, options, limits, gatewayKey, () => drain?.draining ?? false, req, res).catch((error: unknown) => {
+          logger.error({ err: error }, 'unhandled subgraph error');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+        });
+      },
+      { routes: ['/graphql'] },
+    ),
+  );
   server.keepAliveTimeout = 65_000;
   drain = trackDrain(server);
   const detach = options.onServer?.(server, schema);
@@ -182,6 +191,8 @@ async function handle<TContext extends BaseContext>(
     sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : draining() ? 'draining' : 'degraded', subgraph: options.name, draining: draining(), down, breakers });
     return;
   }
+  // Prometheus (common/metrics.ts): no gateway identity needed, METRICS_TOKEN when set.
+  if (url.pathname === METRICS_PATH) return serveMetrics(req, res);
   if (url.pathname !== '/graphql') {
     sendJson(res, 404, { error: 'not_found' });
     return;
@@ -193,6 +204,7 @@ async function handle<TContext extends BaseContext>(
     identity = await verifyIdentity(gatewayKey, typeof header === 'string' ? header : undefined);
   } catch (error) {
     const message = error instanceof Error ? error.message : 'Unauthenticated';
+    countRefusal('UNAUTHENTICATED');
     sendJson(res, 401, { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] }, { connection: 'close' });
     req.resume();
     return;
@@ -207,6 +219,7 @@ async function handle<TContext extends BaseContext>(
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       // The rest of the body is never read: the connection closes after the answer.
+      countRefusal('PAYLOAD_TOO_LARGE');
       sendJson(res, 413, { errors: [{ message: error.message, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: error.limit } }] }, { connection: 'close' });
       req.destroy();
       return;
@@ -214,6 +227,7 @@ async function handle<TContext extends BaseContext>(
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
+      countRefusal('BAD_REQUEST');
       sendJson(res, 400, { errors: [{ message: 'Body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }

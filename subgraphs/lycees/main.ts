@@ -2,4 +2,4 @@ import { lyceesSubgraphEnv } from '../../common/config.ts';
 import { runService } from '../../common/service.ts';
 import { startLyceesSubgraph } from './index.ts';
 
-runService('lycees', lyceesSubgraphEnv, startLyceesSubgraph);
+runService('lycees', lyceesSubgraphEnv, startLyceesSubgraph, { serviceName: 'lycees-subgraph' });

@@ -2,4 +2,4 @@ import { requestsSubgraphEnv } from '../../common/config.ts';
 import { runService } from '../../common/service.ts';
 import { startRequestsSubgraph } from './index.ts';
 
-runService('requests', requestsSubgraphEnv, startRequestsSubgraph);
+runService('requests', requestsSubgraphEnv, startRequestsSubgraph, { serviceName: 'requests-subgraph' });

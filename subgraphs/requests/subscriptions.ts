@@ -21,9 +21,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { badUserInput, passerelleError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
+import { counter, histogram } from '../../common/metrics.ts';
 import { REQUEST_REFERENCE, expectFormat, identityFromConnectionParams, identityKey, type Caller } from '../kit/index.ts';
 import { decodeCursor, encodeCursor, type ChangeCapture, type Cursor, type JournalEntry } from './capture/index.ts';
 import { requestFromSnapshot, type RequestRecord } from './connector.ts';
+import { cacheInvalidationStream } from './cache-invalidations.ts';
 import type { RequestsContext } from './resolvers.ts';
 
 export interface TrackingContext extends RequestsContext {
@@ -31,6 +33,13 @@ export interface TrackingContext extends RequestsContext {
   /** The context the next event runs with: fresh loaders, the same caller. */
   nextEventContext(): Promise<TrackingContext>;
 }
+
+const delivered = counter({ name: 'passerelle_events_delivered_total', help: 'Subscription events the requests subgraph sent to its subscribers (the gateway\'s upstream subscriptions).' });
+const deliveryLatency = histogram({
+  name: 'passerelle_event_delivery_seconds',
+  help: 'From a change captured in the GRC journal to its event sent to a subscriber (replays of older changes after a resume included).',
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+});
 
 /** A request as one change left it, with its position in the feed. */
 export type TrackedRequest = RequestRecord & { cursor: string };
@@ -83,6 +92,11 @@ export const subscriptionResolvers = {
         return context.changes.open({ service: args.service }, after);
       },
       resolve: trackedRequest,
+    },
+    // The gateway's public-data cache (cache-invalidations.ts); tags of public data, so any caller.
+    cacheInvalidations: {
+      subscribe: (_: unknown, __: unknown, requestContext: RequestsContext) => cacheInvalidationStream(tracking(requestContext).changes),
+      resolve: (tags: string[]) => tags,
     },
   },
 };
@@ -161,6 +175,9 @@ async function subscribeWithFreshContexts(args: ExecutionArgs, logger: Logger): 
         return { value: undefined, done: true };
       }
       const result = await execute({ ...args, rootValue: event.value, contextValue: await base.nextEventContext() });
+      delivered.inc();
+      const capturedAt = (event.value as Partial<JournalEntry> | undefined)?.at;
+      if (typeof capturedAt === 'number') deliveryLatency.observe(Math.max(0, Date.now() - capturedAt) / 1000);
       return { value: masked(result, logger), done: false };
     },
     async return() {

@@ -27,7 +27,7 @@ const emptyEnvFile = () => {
 };
 
 describe('docker-compose.yml', () => {
-  const secrets = { AUTH_SECRET: 'a'.repeat(64), GATEWAY_SECRET: 'b'.repeat(64), POSTGRES_PASSWORD: 'c'.repeat(32) };
+  const secrets = { AUTH_SECRET: 'a'.repeat(64), GATEWAY_SECRET: 'b'.repeat(64), METRICS_TOKEN: 'm'.repeat(64), POSTGRES_PASSWORD: 'c'.repeat(32) };
   const config = (env: Record<string, string>) =>
     // An empty --env-file: a developer's own .env (README, docker-compose) must not answer for the test.
     spawnSync('docker-compose', ['--env-file', emptyEnvFile(), '-f', resolve(root, 'docker-compose.yml'), 'config', '-q'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
@@ -41,7 +41,7 @@ describe('docker-compose.yml', () => {
   it.skipIf(!hasCompose)('refuses to start without its secrets, naming them (no default secret)', () => {
     const result = config({});
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toMatch(/AUTH_SECRET|GATEWAY_SECRET|POSTGRES_PASSWORD/);
+    expect(result.stderr).toMatch(/AUTH_SECRET|GATEWAY_SECRET|METRICS_TOKEN|POSTGRES_PASSWORD/);
   });
 
   it('runs in production mode and publishes only nginx, the load balancer in front of the gateways', () => {

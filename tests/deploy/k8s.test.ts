@@ -64,6 +64,7 @@ function envFile(path: string): Record<string, string> {
 const testSecrets = {
   AUTH_SECRET: 'test-auth-secret-'.padEnd(64, 'a'),
   GATEWAY_SECRET: 'test-gateway-secret-'.padEnd(64, 'g'),
+  METRICS_TOKEN: 'test-metrics-token-'.padEnd(64, 'm'),
   GRC_DATABASE_URL: 'postgres://postgres@grc:5433/postgres',
 };
 interface K8sObject {

@@ -10,7 +10,8 @@ import { agentToken } from '../requests/subscriptions-harness.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
-  system = await startTestSystem({ UPSTREAM_RETRIES: '0' });
+  // Failures are the subject here: the public-data cache would answer what a down system served before.
+  system = await startTestSystem({ UPSTREAM_RETRIES: '0', PUBLIC_CACHE: 'off' });
 });
 afterAll(() => system?.stop());
 

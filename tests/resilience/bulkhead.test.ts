@@ -10,7 +10,8 @@ import { graphql, type GraphQLResult } from '../harness/graphql.ts';
 describe('Bulkhead per subgraph', () => {
   let toy: ToyFederation;
   beforeAll(async () => {
-    toy = await startToyFederation({ SUBGRAPH_CONNECTIONS: '2', BULKHEAD_QUEUE: '1', BREAKER_FAILURE_RATIO: '1', RATE_LIMIT_ANONYMOUS: '0' });
+    // Identical queries would share one request (SUBGRAPH_DEDUP): these must each take a slot.
+    toy = await startToyFederation({ SUBGRAPH_CONNECTIONS: '2', BULKHEAD_QUEUE: '1', BREAKER_FAILURE_RATIO: '1', RATE_LIMIT_ANONYMOUS: '0', SUBGRAPH_DEDUP: 'off' });
   });
   afterAll(async () => {
     toy.setReviewsDelay(0);

@@ -31,6 +31,8 @@ describe('Legacy circuit breakers, end to end through the gateway', () => {
       UPSTREAM_BREAKER_MIN_REQUESTS: '3',
       UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS: '1500',
       RATE_LIMIT_ANONYMOUS: '0',
+      // Each query must reach the legacy systems: the public-data cache would answer what it served before.
+      PUBLIC_CACHE: 'off',
     });
   }, 120_000);
   afterAll(() => system?.stop());

@@ -197,7 +197,7 @@ describe("Passerelle's own HS256 tokens", () => {
 
 describe('Secrets at start-up', () => {
   const sections = { gatewayEnv, geoSubgraphEnv, lyceesSubgraphEnv, requestsSubgraphEnv, insightsSubgraphEnv };
-  const good = { AUTH_SECRET: 'a'.repeat(40), GATEWAY_SECRET: 'g'.repeat(40) };
+  const good = { AUTH_SECRET: 'a'.repeat(40), GATEWAY_SECRET: 'g'.repeat(40), METRICS_TOKEN: 'm'.repeat(40) };
   const refusal = (spec: Parameters<typeof readEnv>[0], env: Record<string, string>): string => {
     try {
       readEnv(spec, env);

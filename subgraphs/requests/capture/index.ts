@@ -52,7 +52,7 @@ import { badUserInput } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/logger.ts';
 import { createBus, type Bus, type BusStats } from '../bus/index.ts';
 import { compareCursors, type Cursor } from './cursor.ts';
-import { Journal, type QueryRunner } from './journal.ts';
+import { ALL_CHANGES_CHANNEL, Journal, decodeEntry, type JournalEntry, type QueryRunner } from './journal.ts';
 import { JournalListener } from './listener.ts';
 import { JournalPublisher } from './publisher.ts';
 import { JournalReads } from './reads.ts';
@@ -91,6 +91,12 @@ export interface ChangeCapture {
    * to get every change made since that read, none missed (one already reflected may come again).
    */
   head(): Promise<Cursor>;
+  /**
+   * Every change from now on, live and without replay (the gateway's cache invalidations): resolves
+   * once listening, to the function that stops. `onGap`: changes may have been missed (the bus
+   * reconnected after an outage).
+   */
+  watch(onEntry: (entry: JournalEntry) => void, onGap: () => void): Promise<() => Promise<void>>;
   stats(): BusStats;
   close(): Promise<void>;
 }
@@ -127,6 +133,17 @@ export function startChangeCapture(options: ChangeCaptureOptions): ChangeCapture
       return openChangeStream({ bus, journal: reads, filter, after, maxQueue: MAX_QUEUE, batchSize: BATCH_SIZE, logger });
     },
     head: () => reads.head(),
+    async watch(onEntry, onGap) {
+      const leave = await bus.subscribe(ALL_CHANGES_CHANNEL, (message) => {
+        const entry = decodeEntry(message);
+        if (entry) onEntry(entry);
+      });
+      const stopReconnect = bus.onReconnect(onGap);
+      return async () => {
+        stopReconnect();
+        await leave();
+      };
+    },
     stats: () => bus.stats(),
     async close() {
       // Stop first, wait last: a publication stuck while Redis is away only ends when the bus closes.

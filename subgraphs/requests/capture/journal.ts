@@ -26,6 +26,8 @@ export interface JournalEntry {
   services: string[];
   /** The `t_demande` row right after the change, with its legacy column names. */
   snapshot: Record<string, unknown>;
+  /** When the change was captured (ms since epoch, the database's clock): delivery latency starts here. */
+  at?: number;
 }
 
 /** Which entries a subscriber wants: one request's, one service's, or all (the publisher). */
@@ -41,6 +43,7 @@ export interface JournalRead {
 interface EntryRow {
   txid: string;
   id: string;
+  at_ms: number | null;
   num_demande: string;
   code_service: string | null;
   code_service_avant: string | null;
@@ -49,6 +52,8 @@ interface EntryRow {
 
 // A sub-select, so the snapshot's xmin is computed once per query, not once per row.
 const STABLE = 'j.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))';
+/** When entry `alias` was captured, in ms since epoch (its delivery latency starts there). */
+const atMs = (alias: string) => `(extract(epoch FROM ${alias}.at) * 1000)::float8 AS at_ms`;
 const LAST_OF_TRANSACTION = `NOT EXISTS (SELECT 1 FROM passerelle_journal l
   WHERE l.txid = j.txid AND l.id_demande = j.id_demande AND l.id > j.id)`;
 
@@ -68,7 +73,7 @@ export class Journal {
     if ('reference' in filter) where = `AND ${MATCHES.reference(`$${params.push(filter.reference)}`)}`;
     if ('service' in filter) where = `AND ${MATCHES.service(`$${params.push(filter.service)}`)}`;
     const rows = await this.db.query<EntryRow>(
-      `/* journalRead */ SELECT j.txid::text AS txid, j.id::text AS id, j.num_demande, j.code_service, j.code_service_avant, j.snapshot
+      `/* journalRead */ SELECT j.txid::text AS txid, j.id::text AS id, ${atMs('j')}, j.num_demande, j.code_service, j.code_service_avant, j.snapshot
       FROM passerelle_journal j
       WHERE (j.txid, j.id) > ($1::xid8, $2::bigint) AND ${STABLE} AND ${LAST_OF_TRANSACTION} ${where}
       ORDER BY j.txid, j.id LIMIT $3`,
@@ -90,10 +95,10 @@ export class Journal {
       if (indexes.length === 0) return;
       const match = MATCHES[column]('w.wanted');
       const rows = await this.db.query<EntryRow & { i: number }>(
-        `/* journalReadMany */ SELECT w.i::int AS i, e.txid::text AS txid, e.id::text AS id, e.num_demande, e.code_service, e.code_service_avant, e.snapshot
+        `/* journalReadMany */ SELECT w.i::int AS i, e.txid::text AS txid, e.id::text AS id, ${atMs('e')}, e.num_demande, e.code_service, e.code_service_avant, e.snapshot
         FROM unnest($1::text[], $2::xid8[], $3::bigint[], $4::int[]) WITH ORDINALITY AS w(wanted, txid, id, lim, i)
         CROSS JOIN LATERAL (
-          SELECT j.txid, j.id, j.num_demande, j.code_service, j.code_service_avant, j.snapshot FROM passerelle_journal j
+          SELECT j.txid, j.id, j.at, j.num_demande, j.code_service, j.code_service_avant, j.snapshot FROM passerelle_journal j
           WHERE (j.txid, j.id) > (w.txid, w.id) AND ${STABLE} AND ${LAST_OF_TRANSACTION} AND ${match}
           ORDER BY j.txid, j.id LIMIT w.lim
         ) e
@@ -184,9 +189,12 @@ export function matches(filter: ChangeFilter, entry: JournalEntry): boolean {
   return true;
 }
 
+/** The channel every entry is published on, whatever its request and service (ChangeCapture.watch). */
+export const ALL_CHANGES_CHANNEL = 'changes';
+
 /** The bus channels an entry is published on. */
 export function channelsOf(entry: JournalEntry): string[] {
-  return [`request:${entry.reference}`, ...entry.services.map((service) => `service:${service}`)];
+  return [`request:${entry.reference}`, ...entry.services.map((service) => `service:${service}`), ALL_CHANGES_CHANNEL];
 }
 
 export function channelOf(filter: { reference: string } | { service: string }): string {
@@ -195,7 +203,7 @@ export function channelOf(filter: { reference: string } | { service: string }): 
 
 /** An entry as it travels on the bus. */
 export function encodeEntry(entry: JournalEntry): string {
-  return JSON.stringify({ cursor: rawCursor(entry.cursor), reference: entry.reference, services: entry.services, snapshot: entry.snapshot });
+  return JSON.stringify({ cursor: rawCursor(entry.cursor), reference: entry.reference, services: entry.services, snapshot: entry.snapshot, at: entry.at });
 }
 
 /** Null for anything that is not an entry this module encoded (it is then ignored, not trusted). */
@@ -207,13 +215,21 @@ export function decodeEntry(message: string): JournalEntry | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { cursor, reference, services, snapshot } = value as Record<string, unknown>;
+  const { cursor, reference, services, snapshot, at } = value as Record<string, unknown>;
   const position = typeof cursor === 'string' ? parseRawCursor(cursor) : null;
   if (!position || typeof reference !== 'string' || !Array.isArray(services) || typeof snapshot !== 'object' || snapshot === null) return null;
-  return { cursor: position, reference, services: services.filter((s): s is string => typeof s === 'string'), snapshot: snapshot as Record<string, unknown> };
+  return {
+    cursor: position,
+    reference,
+    services: services.filter((s): s is string => typeof s === 'string'),
+    snapshot: snapshot as Record<string, unknown>,
+    ...(typeof at === 'number' ? { at } : {}),
+  };
 }
 
 function toEntry(row: EntryRow): JournalEntry {
   const services = [row.code_service, row.code_service_avant].filter((code): code is string => code !== null);
-  return { cursor: { txid: BigInt(row.txid), id: BigInt(row.id) }, reference: row.num_demande, services, snapshot: row.snapshot };
+  const entry: JournalEntry = { cursor: { txid: BigInt(row.txid), id: BigInt(row.id) }, reference: row.num_demande, services, snapshot: row.snapshot };
+  if (row.at_ms !== null && row.at_ms !== undefined) entry.at = Number(row.at_ms);
+  return entry;
 }

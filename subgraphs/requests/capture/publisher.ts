@@ -15,11 +15,16 @@
  * - Entries older than the retention that were published are pruned every PRUNE_EVERY_MS.
  */
 import type { Logger } from '../../../common/logger.ts';
+import { counter } from '../../../common/metrics.ts';
 import type { Bus, Lease } from '../bus/index.ts';
 import { rawCursor, type Cursor } from './cursor.ts';
 import { channelsOf, encodeEntry, type Journal } from './journal.ts';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
+
+// Counted by the leader only: the replicas standing by capture and publish nothing.
+const captured = counter({ name: 'passerelle_events_captured_total', help: 'Changes this replica read from the GRC change journal as the capture leader.' });
+const published = counter({ name: 'passerelle_events_published_total', help: 'Messages this replica published on the bus (one per channel of each captured change: its request, its services).' });
 
 export interface PublisherOptions {
   journal: Journal;
@@ -110,9 +115,10 @@ export class JournalPublisher {
       await this.pruneNow();
       return false;
     }
+    captured.inc(entries.length);
     await Promise.all(entries.flatMap((entry) => {
       const message = encodeEntry(entry);
-      return channelsOf(entry).map((channel) => bus.publish(channel, message));
+      return channelsOf(entry).map((channel) => bus.publish(channel, message).then(() => published.inc()));
     }));
     if (this.closed) return false;
     this.position = entries.at(-1)!.cursor;

@@ -14,6 +14,8 @@ import { passerelleError } from '../../../common/errors.ts';
 import type { Guard } from '../../../common/resilience.ts';
 import { defaultLegacyGuards, guarded, type LegacyGuards } from '../../kit/legacy-guards.ts';
 import type { Logger } from '../../../common/logger.ts';
+import { endSpan, startClientSpan, tracingEnabled } from '../../../common/tracing/index.ts';
+import { sqlSummary, withTraceComment } from '../../../common/tracing/sql.ts';
 import { UnknownCodeError } from './codes.ts';
 
 export const SYSTEM = 'grc';
@@ -35,6 +37,8 @@ export interface GrcConnectorOptions {
 }
 
 class QueryTimeout extends Error {}
+
+const SPAN_ATTRIBUTES = { 'db.system.name': 'postgresql', 'peer.service': SYSTEM } as const;
 
 export class GrcDatabase {
   private readonly pool: pg.Pool;
@@ -73,7 +77,16 @@ export class GrcDatabase {
    */
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     // Never retried by the guard (a write); its own loop below retries only what PostgreSQL aborted.
-    return guarded(this.guard, () => this.transact(work), false);
+    const run = () => guarded(this.guard, () => this.transact(work), false);
+    const span = startClientSpan('grc transaction', SPAN_ATTRIBUTES);
+    if (!span) return run();
+    return run().then(
+      (result) => (endSpan(span), result),
+      (error: unknown) => {
+        endSpan(span, error);
+        throw error;
+      },
+    );
   }
 
   private async transact<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -100,7 +113,27 @@ export class GrcDatabase {
     return guarded(this.guard, () => this.once<R>(sql, params).catch((error: unknown) => Promise.reject(this.toCatalogue(error))), true);
   }
 
+  /**
+   * One attempt, in a client span of its own when the read is part of a traced request: the SQL
+   * then carries the span's `traceparent` as a sqlcommenter comment, which the GRC stand-in reads
+   * (legacy/grc/wire-spans.ts) and a real PostgreSQL ignores.
+   */
   private async once<R>(sql: string, params: unknown[]): Promise<R[]> {
+    if (!tracingEnabled()) return this.attempt<R>(sql, params);
+    const name = sqlSummary(sql);
+    const span = startClientSpan(`grc ${name}`, { ...SPAN_ATTRIBUTES, 'db.query.summary': name });
+    if (!span) return this.attempt<R>(sql, params);
+    try {
+      const rows = await this.attempt<R>(withTraceComment(sql, span), params);
+      endSpan(span);
+      return rows;
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+
+  private async attempt<R>(sql: string, params: unknown[]): Promise<R[]> {
     const client = await this.pool.connect();
     let timer: NodeJS.Timeout | undefined;
     let healthy = true;

@@ -1,0 +1,309 @@
+/**
+ * Walks a compiled plan (program.ts): issues the fetches — entity fetches through the run's
+ * entity loaders (entity-loader.ts: one request per subgraph per tick, each entity asked once per
+ * selection) — fans each answer back to every entity that needs it, and merges every answer
+ * straight into the one data tree the answer is completed from.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { applyRewrites } from '@apollo/gateway/dist/dataRewrites.js';
+import type { GraphQLSchema } from 'graphql';
+import type { GatewayContext } from '../../pipeline.ts';
+import type { SubgraphClient, SubgraphResponse } from '../subgraph-client.ts';
+import type { CompiledFetch, FetchTarget, Step } from './program.ts';
+import { mergeInto } from './requires.ts';
+import type { EntityAnswer, EntityLoaders } from './entity-loader.ts';
+import type { FetchCache } from '../cache/index.ts';
+
+type Data = Record<string, unknown>;
+
+
+export interface RunContext {
+  data: Data;
+  errors: GraphQLError[];
+  variables: Readonly<Record<string, unknown>>;
+  /** Defaults of the operation's variables (used by Condition nodes when a value is absent). */
+  defaults: Readonly<Record<string, unknown>>;
+  client: SubgraphClient;
+  gateway: GatewayContext;
+  supergraph: GraphQLSchema;
+  /** The public-data cache (../cache/), when on. */
+  cache?: FetchCache;
+  /** The run's entity loaders; without them each entity fetch is its own request, as stock sends them. */
+  entities?: EntityLoaders;
+  /** Loader answers already merged somewhere: another place gets a copy (answers are merged into, never shared). */
+  claimed?: WeakSet<EntityAnswer>;
+  /** Errors already reported: a failed batch fails each of its fetches with one error object. */
+  reported?: WeakSet<GraphQLError>;
+}
+
+export async function runStep(step: Step, context: RunContext): Promise<void> {
+  switch (step.kind) {
+    case 'sequence':
+      for (const inner of step.steps) await runStep(inner, context);
+      return;
+    case 'parallel':
+      await Promise.all(step.steps.map((inner) => runStep(inner, context)));
+      return;
+    case 'condition': {
+      const value = context.variables[step.variable] ?? context.defaults[step.variable];
+      const branch = value === true ? step.ifClause : step.elseClause;
+      if (branch) await runStep(branch, context);
+      return;
+    }
+    case 'fetch':
+      try {
+        await runFetch(step.target, context);
+      } catch (error) {
+        report(asGraphQLError(error), context);
+      }
+      return;
+  }
+}
+
+/** The entities a fetch works on, and the requests it sends for them. */
+interface Prepared {
+  target: FetchTarget;
+  entities: Data[];
+  /** Distinct representations, in the order they are sent. */
+  representations: Data[];
+  /** For each sent representation, the entities it stands for (indexes into `entities`). */
+  owners: number[][];
+  /** For each sent representation, its identity among the fetch's (representationKey). */
+  keys: string[];
+}
+
+function prepare(target: FetchTarget, context: RunContext): Prepared | undefined {
+  const entities: Data[] = [];
+  collect(context.data, target.path, 0, entities);
+  if (entities.length === 0) return undefined;
+  const extract = target.fetch.requires;
+  if (!extract) return { target, entities, representations: [], owners: [], keys: [] };
+  const representations: Data[] = [];
+  const owners: number[][] = [];
+  const keys: string[] = [];
+  const seen = new Map<string, number>();
+  for (let i = 0; i < entities.length; i++) {
+    const representation = extract(entities[i]!);
+    if (!representation || !representation.__typename) continue;
+    if (target.fetch.inputRewrites) applyRewrites(context.supergraph, target.fetch.inputRewrites, representation);
+    const key = representationKey(representation);
+    const known = seen.get(key);
+    if (known !== undefined) {
+      owners[known]!.push(i);
+      continue;
+    }
+    seen.set(key, representations.length);
+    representations.push(representation);
+    owners.push([i]);
+    keys.push(key);
+  }
+  return representations.length === 0 ? undefined : { target, entities, representations, owners, keys };
+}
+
+/**
+ * Identifies a representation among a fetch's others: flat ones (scalar keys, the common case) by
+ * their values, length-prefixed so no two differ only in where one ends; nested ones as JSON.
+ */
+function representationKey(representation: Data): string {
+  let key = '';
+  for (const name in representation) {
+    const value = representation[name];
+    if (typeof value === 'string') key += `${value.length}:${value}`;
+    else if (typeof value === 'number') key += `n${value};`;
+    else return JSON.stringify(representation);
+  }
+  return key;
+}
+
+function variablesOf(usages: readonly string[], context: RunContext): Record<string, unknown> {
+  const variables: Record<string, unknown> = {};
+  for (const name of usages) {
+    const value = context.variables[name];
+    if (value !== undefined) variables[name] = value;
+  }
+  return variables;
+}
+
+async function runFetch(target: FetchTarget, context: RunContext): Promise<void> {
+  const prepared = prepare(target, context);
+  if (!prepared) return;
+  const fetch = target.fetch;
+  if (fetch.requires && context.entities) return loadEntities(prepared, context);
+  const variables = variablesOf(fetch.variableUsages, context);
+  const send = (representations: Data[] | undefined) =>
+    context.client.fetch({
+      subgraph: fetch.subgraph,
+      query: fetch.operation,
+      operationName: fetch.operationName,
+      variables: representations ? { ...variables, representations } : variables,
+      kind: fetch.kind,
+      principal: context.gateway.principal,
+      signal: context.gateway.signal,
+    });
+  const representations = fetch.requires ? prepared.representations : undefined;
+  if (!fetch.requires && fetch.kind === 'query' && context.cache) {
+    const data = await rootFromCache(fetch, target.path, variables, () => send(undefined), context);
+    if (!data) return;
+    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, data);
+    for (const entity of prepared.entities) mergeInto(entity, data);
+    return;
+  }
+  const response = await send(representations);
+  if (!fetch.requires) {
+    if (response.errors) for (const error of response.errors) context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...target.path, ...error.path] : undefined));
+    const data = response.data;
+    if (!data) return;
+    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, data);
+    for (const entity of prepared.entities) mergeInto(entity, data);
+    return;
+  }
+  settleEntities(prepared, response.errors, response.data?._entities, '_entities', context);
+}
+
+/** A root fetch answered from the public-data cache when its policy allows, and stored when it came back clean. */
+async function rootFromCache(fetch: CompiledFetch, path: readonly string[], variables: Record<string, unknown>, send: () => Promise<SubgraphResponse>, context: RunContext): Promise<Data | null | undefined> {
+  const cache = context.cache!;
+  const policy = cache.policyOf(context.supergraph, fetch.subgraph, fetch.operation);
+  const key = policy ? `${fetch.subgraph}\0${fetch.selectionHash}\0${JSON.stringify(variables)}\0` : undefined;
+  if (key) {
+    const [hit] = await cache.getMany([key]);
+    if (hit !== undefined && hit !== null && typeof hit === 'object') return hit as Data;
+  }
+  const response = await send();
+  if (response.errors) for (const error of response.errors) context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...path, ...error.path] : undefined));
+  else if (key && policy && response.data) cache.setMany([{ key, value: response.data, maxAgeS: policy.maxAgeS, tags: policy.tags(variables) }]);
+  return response.data;
+}
+
+/** An entity fetch through the subgraph's loader: answers merged into their entities, errors given their paths. */
+async function loadEntities(prepared: Prepared, context: RunContext): Promise<void> {
+  const fetch = prepared.target.fetch;
+  const loader = context.entities!(fetch.subgraph);
+  const answers = await loader.loadMany(prepared.representations.map((representation, i) => ({ fetch, representation, key: `${fetch.selectionHash}\0${prepared.keys[i]!}` })));
+  const claimed = (context.claimed ??= new WeakSet());
+  let paths: (string | number)[][] | undefined;
+  const pathOf = (owner: number) => (paths ??= entityPaths(context.data, prepared.target.path))[owner] ?? [];
+  for (let i = 0; i < answers.length; i++) {
+    const answer = answers[i]!;
+    const owners = prepared.owners[i]!;
+    if (answer instanceof Error) {
+      report(asGraphQLError(answer), context, answer);
+      continue;
+    }
+    for (const error of answer.requestErrors ?? []) report(downstreamError(error, fetch.subgraph, error.path ? [...prepared.target.path, ...error.path] : undefined), context, error);
+    for (const { error, rest } of answer.errors ?? []) for (const owner of owners) context.errors.push(downstreamError(error, fetch.subgraph, [...pathOf(owner), ...rest]));
+    if (!answer.entity) continue;
+    // The first place an answer lands takes it as is; a later one (the same entity elsewhere in the answer) a copy.
+    const entity = claimed.has(answer) ? copyOf(answer.entity) : answer.entity;
+    claimed.add(answer);
+    if (!entity.__typename) entity.__typename = prepared.entities[owners[0]!]!.__typename;
+    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, entity);
+    for (const owner of owners) mergeInto(prepared.entities[owner]!, entity);
+  }
+}
+
+/** A copy that shares nothing mutable with the original: flat entities (the usual) are copied shallowly. */
+function copyOf(entity: Data): Data {
+  for (const key in entity) {
+    const value = entity[key];
+    if (value !== null && typeof value === 'object') return structuredClone(entity);
+  }
+  return { ...entity };
+}
+
+/** Adds an error once, however many fetches a failed request concerned. */
+function report(error: GraphQLError, context: RunContext, source?: object): void {
+  const reported = (context.reported ??= new WeakSet());
+  const identity = (source ?? error) as GraphQLError;
+  if (reported.has(identity)) return;
+  reported.add(identity);
+  context.errors.push(error);
+}
+
+/** An `_entities` answer merged into the entities it stands for, its errors given their paths in the answer. */
+function settleEntities(prepared: Prepared, errors: readonly GraphQLFormattedError[] | undefined, received: unknown, field: string, context: RunContext): void {
+  const fetch = prepared.target.fetch;
+  if (errors) {
+    let paths: (string | number)[][] | undefined;
+    for (const error of errors) {
+      const index = error.path?.[1];
+      if (error.path?.[0] !== field || typeof index !== 'number') {
+        context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...prepared.target.path, ...error.path] : undefined));
+        continue;
+      }
+      paths ??= entityPaths(context.data, prepared.target.path);
+      const rest = error.path.slice(2);
+      // A representation sent once stands for every entity that had it: each gets the error.
+      for (const owner of prepared.owners[index] ?? []) context.errors.push(downstreamError(error, fetch.subgraph, [...(paths[owner] ?? []), ...rest]));
+    }
+  }
+  if (received === undefined || received === null) return;
+  if (!Array.isArray(received)) throw new Error(`Expected "data.${field}" in the answer of subgraph "${fetch.subgraph}" to be an array`);
+  if (received.length !== prepared.representations.length) {
+    throw new Error(`Expected "data.${field}" in the answer of subgraph "${fetch.subgraph}" to contain ${prepared.representations.length} elements`);
+  }
+  for (let i = 0; i < received.length; i++) {
+    const entity = received[i] as Data | null;
+    if (!entity || typeof entity !== 'object') continue;
+    const owners = prepared.owners[i]!;
+    if (!entity.__typename) entity.__typename = prepared.entities[owners[0]!]!.__typename;
+    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, entity);
+    for (const owner of owners) mergeInto(prepared.entities[owner]!, entity);
+  }
+}
+
+/** The objects at `path` (`@`: every element of a list), nulls left out. */
+function collect(value: unknown, path: readonly string[], at: number, into: Data[]): void {
+  if (value === null || value === undefined) return;
+  if (at === path.length) {
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== null && item !== undefined) into.push(item as Data);
+    } else into.push(value as Data);
+    return;
+  }
+  const element = path[at]!;
+  if (element === '@') {
+    if (!Array.isArray(value)) return;
+    for (const item of value) collect(item, path, at + 1, into);
+    return;
+  }
+  if (Array.isArray(value) || typeof value !== 'object') return;
+  collect(element === '__proto__' ? undefined : (value as Data)[element], path, at + 1, into);
+}
+
+/** The answer paths of the entities `collect` finds, in the same order: only computed when a subgraph reports an error. */
+function entityPaths(root: unknown, path: readonly string[]): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  const walk = (value: unknown, at: number, prefix: (string | number)[]): void => {
+    if (value === null || value === undefined) return;
+    if (at === path.length) {
+      if (Array.isArray(value)) value.forEach((item, i) => item !== null && item !== undefined && out.push([...prefix, i]));
+      else out.push(prefix);
+      return;
+    }
+    const element = path[at]!;
+    if (element === '@') {
+      if (!Array.isArray(value)) return;
+      value.forEach((item, i) => walk(item, at + 1, [...prefix, i]));
+      return;
+    }
+    if (Array.isArray(value) || typeof value !== 'object') return;
+    walk((value as Data)[element], at + 1, [...prefix, element]);
+  };
+  walk(root, 0, []);
+  return out;
+}
+
+/** A subgraph's error as the answer carries it (as @apollo/gateway's downstreamServiceError). */
+export function downstreamError(error: GraphQLFormattedError, subgraph: string, path: readonly (string | number)[] | undefined): GraphQLError {
+  const extensions = error.extensions ?? {};
+  return new GraphQLError(error.message || `Error while fetching subquery from service "${subgraph}"`, {
+    path,
+    extensions: { ...extensions, serviceName: subgraph, code: typeof extensions.code === 'string' ? extensions.code : 'DOWNSTREAM_SERVICE_ERROR' },
+  });
+}
+
+function asGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  return new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined });
+}
