@@ -219,7 +219,7 @@ async function region(onStop: (stop: () => Promise<void>) => void): Promise<numb
     .map(([name, url]) => `${name}=${url}`)
     .join(',');
   const passerelle = system.processes.find((launched) => launched.name === 'gateway');
-  const gateways: Gateway[] = [{ name: 'Passerelle', url: system.gateway, pid: passerelle?.child.pid }];
+  const gateways: Gateway[] = [{ name: 'Passerelle, cache on', url: system.gateway, pid: passerelle?.child.pid }];
   const upstreamPids = system.processes.filter((launched) => launched !== passerelle).map((launched) => launched.child.pid);
   const notes: string[] = [];
 
@@ -231,6 +231,17 @@ async function region(onStop: (stop: () => Promise<void>) => void): Promise<numb
   });
   onStop(() => stock.stop());
   gateways.push({ name: BASELINE, url: stock.urls.graphql!, pid: stock.child.pid });
+
+  // The system's Passerelle runs with its defaults, the public-data cache on; a second one on the
+  // same subgraphs runs without it, so the engine is measured apart from the cache.
+  log('starting Passerelle with the public-data cache off…');
+  const uncached = await launch({
+    name: 'gateway-uncached',
+    entry: 'gateway/main.ts',
+    env: { PORT: '0', CONSOLE: 'off', SUBGRAPH_URLS: subgraphUrls, SUPERGRAPH_PATH: options.supergraph, LOG_LEVEL: 'warn', PUBLIC_CACHE: 'off', ...unlimited },
+  });
+  onStop(() => uncached.stop());
+  gateways.splice(1, 0, { name: 'Passerelle, cache off', url: uncached.urls.graphql!, pid: uncached.child.pid });
 
   if (options.gateways.includes('hive')) {
     log('starting Hive Gateway…');

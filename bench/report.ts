@@ -83,7 +83,9 @@ export function resultsMarkdown(rows: Row[], run: RunDetails): string {
 same supergraph (\`schema/supergraph.graphql\`, subgraph URLs pointed at the running subgraphs) in
 front of the same four subgraphs and legacy stand-ins, with the same queries:
 
-1. **Passerelle** — \`gateway/main.ts\` as \`npm start\` runs it (all default plugins on).
+1. **Passerelle** — \`gateway/main.ts\` as \`npm start\` runs it (all default plugins on), twice: with
+   the public-data cache on (the default; repeated public fetches answered from it) and off (every
+   fetch reaches the subgraphs: the execution engine alone).
 2. **stock Apollo** — Apollo Server 5 + \`@apollo/gateway\` with default options
    (\`bench/stock-apollo-gateway.ts\`): the baseline, since Passerelle is built on the same planner.
 3. **Hive Gateway** — \`@graphql-hive/gateway\` CLI, \`hive-gateway supergraph <file>\`, default options.

@@ -85,21 +85,27 @@ export function signIdentity(key: Uint8Array, who: Identified, now = Date.now(),
 }
 
 /**
- * Signed identities per principal object, reused for half their life: one request's fetches (and a
- * subscription's per-event fetches) sign once, and a subgraph never receives one about to expire.
+ * Signed identities per caller authority (what the claims say: kind, id, scopes, credential expiry;
+ * every anonymous caller is the same "anonymous"), reused for half their life: a caller's fetches
+ * sign once every 30 s rather than once each, and a subgraph never receives one about to expire.
+ * Bounded: past MAX_SIGNED distinct callers the memory starts over.
  */
 export function createIdentitySigner(secret: string): (who: Identified) => string {
   const key = identityKey(secret);
-  const cache = new WeakMap<Identified, { token: string; renewAt: number }>();
+  const cache = new Map<string, { token: string; renewAt: number }>();
   return (who) => {
     const now = Date.now();
-    const cached = cache.get(who);
+    const authority = who.kind === 'anonymous' ? 'anonymous' : `${who.kind}\0${who.id}\0${who.scopes.join(' ')}\0${who.expiresAt ?? ''}`;
+    const cached = cache.get(authority);
     if (cached && cached.renewAt > now) return cached.token;
     const { token } = signIdentity(key, who, now);
-    cache.set(who, { token, renewAt: now + (IDENTITY_TTL_S * 1000) / 2 });
+    if (cache.size >= MAX_SIGNED) cache.clear();
+    cache.set(authority, { token, renewAt: now + (IDENTITY_TTL_S * 1000) / 2 });
     return token;
   };
 }
+
+const MAX_SIGNED = 10_000;
 
 /**
  * The caller a signed identity names; null for an anonymous call. UNAUTHENTICATED when it is

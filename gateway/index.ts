@@ -1,16 +1,18 @@
 /**
  * Builds and starts the gateway: the plugin list (features), the pipeline they make, the supergraph
- * (loaded and followed by @apollo/gateway), the operation preparer and plan runner every transport
- * shares, the streaming transports (graphql-ws on the same port, SSE) and the HTTP server. Nothing
- * here knows the region's schema: any valid composed supergraph is served.
+ * (loaded from its file or URL and followed, plan/supergraph-source.ts), the operation preparer and
+ * plan runner every transport shares, the streaming transports (graphql-ws on the same port, SSE)
+ * and the HTTP server. Nothing here knows the region's schema: any valid composed supergraph is
+ * served. @apollo/gateway itself is not run: its query planner is, and its plan walker only for
+ * the plans the engine leaves to it (@defer, @fromContext).
  *
- * REDIS_URL is not used by the gateway yet, and subscriptions do not need it: a subscription lives
- * on one client connection, hence on one replica, which shares upstream subscriptions only among
- * its own clients; the events themselves fan out between replicas on the subgraph side (Redis).
+ * Subscriptions do not need Redis: a subscription lives on one client connection, hence on one
+ * replica, which shares upstream subscriptions only among its own clients; the events themselves
+ * fan out between replicas on the subgraph side. The gateway uses REDIS_URL for what replicas must
+ * share: rate limits, cost budgets, API keys, persisted queries and the public-data cache.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import type { Parsed } from '../common/env.ts';
 import type { gatewayEnv } from '../common/config.ts';
@@ -130,24 +132,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const dataSources = new Map<string, SubgraphDataSource>();
   const onSupergraphError = (error: unknown) => logger.error({ err: error }, 'could not load the new supergraph; keeping the current one');
 
-  const gateway = new ApolloGateway({
-    supergraphSdl: config.supergraphUrl
-      ? urlSupergraph(config.supergraphUrl, { pollMs: 30_000, onError: onSupergraphError })
-      : fileSupergraph(config.supergraphPath, { watch: true, onError: onSupergraphError }),
-    buildService: ({ name, url }) => {
-      const target = config.subgraphUrls[name] ?? url;
-      if (!target) throw new Error(`Subgraph "${name}" has no URL in the supergraph and none in SUBGRAPH_URLS.`);
-      subgraphs.set(name, target);
-      const dataSource = new SubgraphDataSource({ name, url: target, pipeline, ...upstreams.of(name), identity, maxResponseBytes: config.maxSubgraphResponseBytes });
-      dataSources.set(name, dataSource);
-      return dataSource;
-    },
-    logger,
-  });
-  planner.follow(gateway);
   // The public-data cache (execute/cache/): fetches the schema hints public, answered for every
-  // caller alike; it follows the invalidation streams each new supergraph declares. Registered
-  // after the planner, so the planner already holds the new supergraph when this runs.
+  // caller alike; it follows the invalidation streams each new supergraph declares.
   const publicCache = createFetchCache({
     enabled: config.publicCache === 'on',
     redisUrl: config.redisUrl,
@@ -156,10 +142,37 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     invalidation: { identity: () => identity(ANONYMOUS), timeoutMs: config.subgraphTimeoutMs },
     logger,
   });
-  gateway.onSchemaLoadOrUpdate(() => {
-    const supergraph = planner.supergraphSchema;
-    if (supergraph) publicCache.follow(supergraph, (name) => config.subgraphUrls[name]);
-  });
+
+  /**
+   * Makes a supergraph version current: the planner (plans, and open subscriptions told to plan
+   * again), the subgraphs' URLs (SUBGRAPH_URLS first), the stock walker's data sources, the cache's
+   * invalidation streams. Versions are applied one at a time, in the order they arrive.
+   */
+  let applying: Promise<void> = Promise.resolve();
+  const apply = (sdl: string): Promise<void> => {
+    const done = applying.then(async () => {
+      const loaded = await planner.load(sdl);
+      const urls = new Map<string, string>();
+      for (const { name, url } of loaded.subgraphs) {
+        const target = config.subgraphUrls[name] ?? url;
+        if (!target) throw new Error(`Subgraph "${name}" has no URL in the supergraph and none in SUBGRAPH_URLS.`);
+        urls.set(name, target);
+      }
+      subgraphs.clear();
+      for (const [name, url] of urls) {
+        subgraphs.set(name, url);
+        if (dataSources.get(name)?.url !== url) {
+          dataSources.set(name, new SubgraphDataSource({ name, url, pipeline, ...upstreams.of(name), identity, maxResponseBytes: config.maxSubgraphResponseBytes }));
+        }
+      }
+      for (const name of [...dataSources.keys()]) if (!urls.has(name)) dataSources.delete(name);
+      const supergraph = planner.supergraphSchema;
+      if (supergraph) publicCache.follow(supergraph, (name) => config.subgraphUrls[name]);
+    });
+    // A version that failed leaves the previous one current and the next one still applied.
+    applying = done.catch(() => {});
+    return done;
+  };
 
   // Plans run on Passerelle's engine (execute/engine/); @defer and @fromContext plans on the stock walker.
   const runner = createEngine({
@@ -177,10 +190,22 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     cache: config.publicCache === 'on' ? publicCache : undefined,
   });
   const shapeError = createErrorShaper(pipeline, logger);
-  // @apollo/gateway loads the supergraph, then watches or polls it; every version reaches the
-  // planner (planner.follow above). Nothing runs through its executor: HTTP and the streams prepare
-  // operations with one preparer (plan/prepare.ts, one document cache) and run them with `runner`.
-  await gateway.load();
+  // The supergraph comes from its file (watched) or URL (polled); each version is applied above.
+  // HTTP and the streams prepare operations with one preparer (plan/prepare.ts, one document
+  // cache) and run them with `runner`.
+  const source = config.supergraphUrl
+    ? urlSupergraph(config.supergraphUrl, { pollMs: 30_000, onError: onSupergraphError })
+    : fileSupergraph(config.supergraphPath, { watch: true, onError: onSupergraphError });
+  const followed = await source.initialize({
+    update: (sdl) => void apply(sdl).catch(onSupergraphError),
+    healthCheck: async () => {},
+    getDataSource: ({ name }) => {
+      const dataSource = dataSources.get(name);
+      if (!dataSource) throw new Error(`Subgraph "${name}" is not in the supergraph.`);
+      return dataSource;
+    },
+  });
+  await apply(followed.supergraphSdl);
   const preparer = createOperationPreparer({ planner, pipeline, logger, documentCacheSize: config.documentCacheSize });
 
   const subscriptions = new SharedSubscriptions({ queueSize: config.subscriberQueueSize });
@@ -272,7 +297,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
         subscriptions.close();
       },
     });
-    await gateway.stop();
+    await followed.cleanup?.();
     await publicCache.close();
     await upstreams.close();
     await pipeline.close();
