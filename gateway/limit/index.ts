@@ -5,6 +5,6 @@ export { MaxRootFieldsRule } from './MaxRootFieldsRule.ts';
 export { maxTokensParseOptions, tokenLimitError } from './MaxTokens.ts';
 export { estimateCost, type CostInput } from './CostRule.ts';
 export { readCostDirectives, NO_COST_DIRECTIVES, type CostDirectives, type ListSize } from './cost-directives.ts';
-export { jsonSizeExceeds } from './response-size.ts';
+export { dataExceeds, jsonSizeExceeds, serialisedDataOf } from './response-size.ts';
 export { RateLimiter, type RateLimiterOptions, type RateDecision, type QuotaDecision } from './rate-limiter.ts';
 export { callerKey } from './caller-key.ts';

@@ -34,3 +34,24 @@ export function jsonSizeExceeds(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** JSON of answers' `data`, made once by the response limit's check and reused by the respond stage. */
+const serialisedData = new WeakMap<object, string>();
+
+/**
+ * Whether `data` as JSON is larger than `limit` bytes, measured on its JSON (native JSON.stringify
+ * is several times faster than the walk above and the answer is serialised anyway): the text is
+ * kept for `serialisedDataOf`, so an answer within the limit is serialised once in all.
+ */
+export function dataExceeds(data: object, limit: number): boolean {
+  const json = JSON.stringify(data);
+  // UTF-8 is at most 3 bytes per UTF-16 unit: most answers are decided without counting.
+  if (json.length * 3 > limit && Buffer.byteLength(json) > limit) return true;
+  serialisedData.set(data, json);
+  return false;
+}
+
+/** The JSON `dataExceeds` made of `data`, when it made one. */
+export function serialisedDataOf(data: unknown): string | undefined {
+  return data !== null && typeof data === 'object' ? serialisedData.get(data) : undefined;
+}

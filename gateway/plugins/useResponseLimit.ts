@@ -1,6 +1,6 @@
 import { passerelleError } from '../../common/errors.ts';
 import type { GatewayPlugin } from '../pipeline.ts';
-import { jsonSizeExceeds } from '../limit/index.ts';
+import { dataExceeds } from '../limit/index.ts';
 
 export interface ResponseLimitOptions {
   /**
@@ -19,7 +19,7 @@ export function useResponseLimit(options: ResponseLimitOptions): GatewayPlugin {
     name: 'response-limit',
     onOperation: () => ({
       shapeResult(result) {
-        if (result.data === undefined || result.data === null || !jsonSizeExceeds(result.data, limit)) return result;
+        if (result.data === undefined || result.data === null || !dataExceeds(result.data, limit)) return result;
         return {
           data: null,
           errors: [passerelleError('RESPONSE_TOO_LARGE', `The answer is larger than the ${limit} bytes one response may carry; ask for less.`, { limit })],

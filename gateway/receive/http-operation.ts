@@ -20,6 +20,7 @@ import type { OperationPreparer, PrepareOptions } from '../plan/index.ts';
 import type { Principal } from '../pipeline.ts';
 import { JSON_MEDIA_TYPE, answerMediaType, httpHeadOf, sendGraphQLAnswer } from '../respond/index.ts';
 import { csrfRefusal } from './csrf.ts';
+import { serialisedDataOf } from '../limit/index.ts';
 import { graphQLParamsOf } from './graphql-request.ts';
 
 export interface HttpOperationOptions {
@@ -150,7 +151,12 @@ function refuseOverHttp(method: string, operation: OperationDefinitionNode): Gra
 
 /** Errors first, as Apollo Server wrote them (graphql/graphql-spec#384); absent fields are left out. */
 function serialise(result: { errors?: readonly GraphQLFormattedError[]; data?: unknown; extensions?: unknown }): string {
-  return `${JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions })}\n`;
+  // `data` already serialised by the response limit's check (limit/response-size.ts): not twice.
+  const data = serialisedDataOf(result.data);
+  if (data === undefined) return `${JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions })}\n`;
+  const errors = result.errors === undefined ? '' : `"errors":${JSON.stringify(result.errors)},`;
+  const extensions = result.extensions === undefined ? '' : `,"extensions":${JSON.stringify(result.extensions)}`;
+  return `{${errors}"data":${data}${extensions}}\n`;
 }
 
 function answered(operation: OperationDefinitionNode | undefined, errors: readonly GraphQLFormattedError[]): HttpOperationAnswer {

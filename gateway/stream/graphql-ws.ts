@@ -63,6 +63,8 @@ type ConnectionState = {
   releaseSocket: Release;
   /** Each running operation's outcome (pipeline.outcome), reported when it ends. */
   outcomes: Map<string, StreamOutcome>;
+  /** The last subscribe being admitted and prepared: the next one waits for it (arrival order). */
+  arrivals: Promise<void>;
 };
 /** The socket and upgrade request (graphql-ws's), and our state once the connection is initialised. */
 type Connection = Extra & Partial<ConnectionState>;
@@ -114,46 +116,60 @@ export function createGraphQLWsTransport(options: GraphQLWsOptions): GraphQLWsTr
       async onSubscribe(ctx, id, payload) {
         const principal = ctx.extra.principal;
         if (!principal) return [passerelleError('UNAUTHENTICATED', 'The connection is not initialised.')];
-        const { request } = ctx.extra;
-        const outcome = new StreamOutcome(pipeline, 'graphql-ws', principal);
-        outcome.named(payload.operationName);
-        // A refusal is the operation's whole outcome.
-        const refuse = (errors: readonly GraphQLError[]) => {
-          outcome.errors(errors);
-          outcome.report();
-          return errors;
+        // One socket's operations are admitted, prepared and counted against its caps in the order
+        // they arrived: a document seen for the first time takes more turns of the event loop
+        // (plan/prepare.ts) than a known one, and must not let a later subscribe overtake it.
+        const previous = ctx.extra.arrivals;
+        let admitted!: () => void;
+        ctx.extra.arrivals = new Promise<void>((resolve) => (admitted = resolve));
+        const admit = async () => {
+          const { request } = ctx.extra;
+          const outcome = new StreamOutcome(pipeline, 'graphql-ws', principal);
+          outcome.named(payload.operationName);
+          // A refusal is the operation's whole outcome.
+          const refuse = (errors: readonly GraphQLError[]) => {
+            outcome.errors(errors);
+            outcome.report();
+            return errors;
+          };
+          try {
+            // Each operation over a socket counts, as an HTTP request does (rate limits, quotas).
+            await pipeline.admit({ principal, request: received(request, request.headers), transport: 'graphql-ws', setHeader: () => {} });
+          } catch (error) {
+            if (error instanceof GraphQLError) return refuse([error]);
+            throw error;
+          }
+          let query: string | undefined;
+          try {
+            query = options.documents ? await options.documents.resolve(payload, principal) : payload.query;
+          } catch (error) {
+            if (error instanceof GraphQLError) return refuse([error]);
+            throw error;
+          }
+          const prepared = await core.prepare({ ...payload, query: query ?? '' }, principal);
+          if (!prepared.ok) return refuse(prepared.errors);
+          outcome.prepared(prepared.operation);
+          if (prepared.operation.kind === 'subscription' && options.caps && ctx.extra.slots && ctx.extra.caller !== undefined) {
+            // Checked and counted in one synchronous step: a burst of subscribes cannot all pass.
+            const lease = options.caps.reserve(ctx.extra.caller, ctx.extra.slots);
+            if (lease instanceof GraphQLError) return refuse([lease]);
+            ctx.extra.leases?.set(id, lease);
+          }
+          ctx.extra.outcomes?.set(id, outcome);
+          return {
+            schema: prepared.operation.schema,
+            document: prepared.operation.document,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+            contextValue: new Invocation(prepared.operation, ctx.extra, id),
+          };
         };
         try {
-          // Each operation over a socket counts, as an HTTP request does (rate limits, quotas).
-          await pipeline.admit({ principal, request: received(request, request.headers), transport: 'graphql-ws', setHeader: () => {} });
-        } catch (error) {
-          if (error instanceof GraphQLError) return refuse([error]);
-          throw error;
+          await previous;
+          return await admit();
+        } finally {
+          admitted();
         }
-        let query: string | undefined;
-        try {
-          query = options.documents ? await options.documents.resolve(payload, principal) : payload.query;
-        } catch (error) {
-          if (error instanceof GraphQLError) return refuse([error]);
-          throw error;
-        }
-        const prepared = await core.prepare({ ...payload, query: query ?? '' }, principal);
-        if (!prepared.ok) return refuse(prepared.errors);
-        outcome.prepared(prepared.operation);
-        if (prepared.operation.kind === 'subscription' && options.caps && ctx.extra.slots && ctx.extra.caller !== undefined) {
-          // Checked and counted in one synchronous step: a burst of subscribes cannot all pass.
-          const lease = options.caps.reserve(ctx.extra.caller, ctx.extra.slots);
-          if (lease instanceof GraphQLError) return refuse([lease]);
-          ctx.extra.leases?.set(id, lease);
-        }
-        ctx.extra.outcomes?.set(id, outcome);
-        return {
-          schema: prepared.operation.schema,
-          document: prepared.operation.document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: new Invocation(prepared.operation, ctx.extra, id),
-        };
       },
       execute(args) {
         const { operation, connection, id } = invocationOf(args.contextValue);
