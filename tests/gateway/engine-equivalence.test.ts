@@ -6,27 +6,18 @@
  * errors must agree on codes and paths. RANDOM_SEED=<n> replays a run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Supergraph, DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES } from '@apollo/federation-internals';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { getOperationAST, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { gatewayEnv } from '../../common/config.ts';
-import { readEnv } from '../../common/env.ts';
-import { createIdentitySigner } from '../../common/identity.ts';
-import { createLogger } from '../../common/logger.ts';
-import { OperationPlanner } from '../../gateway/plan/index.ts';
-import { SubgraphDataSource, createPlanRunner, createSubgraphGuards } from '../../gateway/execute/index.ts';
-import { createEngine } from '../../gateway/execute/engine/index.ts';
-import { createSubgraphClient } from '../../gateway/execute/subgraph-client.ts';
-import { buildPipeline, type Principal } from '../../gateway/pipeline.ts';
+import type { Principal } from '../../gateway/pipeline.ts';
+import type { OperationPlanner } from '../../gateway/plan/index.ts';
+import { plannerFor, stockAndEngine } from '../harness/engines.ts';
 import { graphql } from '../harness/graphql.ts';
 import { startTestSystem, type TestSystem } from '../harness/system.ts';
 import { createOperationGenerator, createRng } from '../security/operation-generator.ts';
 
 const SEED = Number(process.env.RANDOM_SEED ?? Date.now() % 2 ** 31);
 const COUNT = Number(process.env.RANDOM_OPERATIONS ?? 150);
-const SECURITY = ['authenticated', 'requiresScopes', 'policy'].map((name) => `https://specs.apollo.dev/${name}/v0.1`);
 
 const ANONYMOUS: Principal = { id: 'anonymous', kind: 'anonymous', scopes: [] };
 const AGENT: Principal = { id: 'agent:AG0001', kind: 'agent', scopes: ['requests:read', 'requests:write'] };
@@ -34,27 +25,16 @@ const AGENT: Principal = { id: 'agent:AG0001', kind: 'agent', scopes: ['requests
 let system: TestSystem;
 let planner: OperationPlanner;
 let apiSchema: GraphQLSchema;
-let stock: ReturnType<typeof createPlanRunner>;
-let engine: ReturnType<typeof createEngine>;
+let stock: ReturnType<typeof stockAndEngine>['stock'];
+let engine: ReturnType<typeof stockAndEngine>['engine'];
 let samples: { uai: string; reference: string; commune: string };
 
 beforeAll(async () => {
   system = await startTestSystem();
   const sdl = readFileSync(resolve(import.meta.dirname, '../../schema/supergraph.graphql'), 'utf8');
-  apiSchema = Supergraph.build(sdl, { supportedFeatures: new Set([...DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, ...SECURITY]) }).apiSchema().toGraphQLJSSchema();
-  planner = new OperationPlanner();
-  planner.follow({ onSchemaLoadOrUpdate: (callback: (update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void) => (callback({ apiSchema, coreSupergraphSdl: sdl }), () => {}) } as unknown as GatewayInterface);
-
-  const config = readEnv(gatewayEnv, {});
-  const identity = createIdentitySigner(config.gatewaySecret);
-  const pipeline = buildPipeline([]);
-  const guards = createSubgraphGuards(config);
-  const urls = system.subgraphs as Record<string, string>;
-  const sources = new Map(Object.entries(urls).map(([name, url]) => [name, new SubgraphDataSource({ name, url, pipeline, ...guards.of(name), identity })]));
-  const logger = createLogger('engine-equivalence', 'silent');
-  stock = createPlanRunner({ dataSources: () => sources, logger });
-  const client = createSubgraphClient({ urlOf: (name) => urls[name], guards, pipeline, identity, dedup: true });
-  engine = createEngine({ client, fallback: stock, logger });
+  planner = await plannerFor(sdl);
+  apiSchema = planner.apiSchema!;
+  ({ stock, engine } = stockAndEngine(system.subgraphs, { dedup: true }));
 
   const lycee = await graphql<{ lycees: { edges: { node: { uai: string; commune: { code: string } } }[] } }>(system.gateway, '{ lycees(first: 1) { edges { node { uai commune { code } } } } }');
   const { uai, commune } = lycee.body.data!.lycees.edges[0]!.node;

@@ -6,18 +6,11 @@
  * Counted on the subgraphs themselves, never timed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Supergraph } from '@apollo/federation-internals';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { parse, type GraphQLSchema } from 'graphql';
-import { gatewayEnv } from '../../common/config.ts';
-import { readEnv } from '../../common/env.ts';
-import { createIdentitySigner } from '../../common/identity.ts';
-import { createLogger } from '../../common/logger.ts';
+import { parse } from 'graphql';
 import { OperationPlanner } from '../../gateway/plan/index.ts';
-import { SubgraphDataSource, createPlanRunner, createSubgraphGuards } from '../../gateway/execute/index.ts';
-import { createEngine } from '../../gateway/execute/engine/index.ts';
-import { createSubgraphClient } from '../../gateway/execute/subgraph-client.ts';
-import { buildPipeline, type Principal } from '../../gateway/pipeline.ts';
+import type { Principal } from '../../gateway/pipeline.ts';
+import type { PlanRunner } from '../../gateway/execute/index.ts';
+import { plannerFor, stockAndEngine } from '../harness/engines.ts';
 import { heavyQuery, startHeavyFederation, type HeavyFederation } from '../harness/heavy-federation.ts';
 
 const ANONYMOUS: Principal = { id: 'anonymous', kind: 'anonymous', scopes: [] };
@@ -26,34 +19,18 @@ const HEAVY = (JSON.parse(heavyQuery.body) as { query: string }).query;
 let federation: HeavyFederation;
 let planner: OperationPlanner;
 
-function engines(options: { batch?: boolean; dedup?: boolean } = {}) {
-  const config = readEnv(gatewayEnv, {});
-  const identity = createIdentitySigner(config.gatewaySecret);
-  const pipeline = buildPipeline([]);
-  const guards = createSubgraphGuards(config);
-  const urls = federation.urls as Record<string, string>;
-  const sources = new Map(Object.entries(urls).map(([name, url]) => [name, new SubgraphDataSource({ name, url, pipeline, ...guards.of(name), identity })]));
-  const logger = createLogger('engine-fetches', 'silent');
-  const stock = createPlanRunner({ dataSources: () => sources, logger });
-  const client = createSubgraphClient({ urlOf: (name) => urls[name], guards, pipeline, identity, dedup: options.dedup ?? false });
-  return { stock, engine: createEngine({ client, fallback: stock, logger, batch: options.batch }), client, close: () => guards.close() };
-}
+const engines = (options: { batch?: boolean; dedup?: boolean } = {}) => stockAndEngine(federation.urls, options);
 
 beforeAll(async () => {
   federation = await startHeavyFederation({ inProcess: true });
-  const supergraph = Supergraph.build(federation.supergraphSdl);
-  const apiSchema = supergraph.apiSchema().toGraphQLJSSchema();
-  planner = new OperationPlanner();
-  planner.follow({
-    onSchemaLoadOrUpdate: (callback: (update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void) => (callback({ apiSchema, coreSupergraphSdl: federation.supergraphSdl }), () => {}),
-  } as unknown as GatewayInterface);
+  planner = await plannerFor(federation.supergraphSdl);
 }, 60_000);
 
 afterAll(async () => {
   await federation?.close();
 });
 
-function run(runner: { run: ReturnType<typeof createPlanRunner>['run'] }, query = HEAVY, variables: Record<string, unknown> = {}) {
+function run(runner: Pick<PlanRunner, 'run'>, query = HEAVY, variables: Record<string, unknown> = {}) {
   const planned = planner.plan(query, parse(query), undefined);
   return runner.run({ planned, variables, context: { principal: ANONYMOUS } });
 }

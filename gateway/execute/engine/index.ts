@@ -28,7 +28,7 @@ import type { PlanRun, PlanRunner } from '../plan-runner.ts';
 import { subscriptionNodeOf } from '../plan-runner.ts';
 import type { SubgraphClient } from '../subgraph-client.ts';
 import { completeRoot } from './complete.ts';
-import { createEntityLoaders, type EntityLoaders } from './entity-loader.ts';
+import { createEntityLoaders } from './entity-loader.ts';
 import { unplannedRootFields } from './coverage.ts';
 import { compilePlan, type Step } from './program.ts';
 import { runStep, downstreamError } from './run.ts';
@@ -82,8 +82,22 @@ export function createEngine(options: EngineOptions): Engine {
     return program;
   }
 
-  function entityLoaders(run: PlanRun): EntityLoaders | undefined {
-    return batch ? createEntityLoaders({ client: options.client, gateway: run.context, variables: run.variables, cache: options.cache, supergraph: run.planned.schemas.supergraphSchema }) : undefined;
+  /** The compiled plan's fetches, their answers merged into `data`. */
+  async function walk(run: PlanRun, program: CompiledOperation, data: Record<string, unknown>, errors: GraphQLError[]): Promise<void> {
+    if (!program.step) return;
+    const supergraph = run.planned.schemas.supergraphSchema;
+    const entities = batch ? createEntityLoaders({ client: options.client, gateway: run.context, variables: run.variables, cache: options.cache, supergraph }) : undefined;
+    await runStep(program.step, {
+      data,
+      errors,
+      variables: run.variables,
+      defaults: program.defaults,
+      client: options.client,
+      gateway: run.context,
+      supergraph,
+      cache: options.cache,
+      entities,
+    });
   }
 
   async function finish(run: PlanRun, program: CompiledOperation, data: Record<string, unknown>, errors: GraphQLError[]): Promise<ExecutionResult> {
@@ -122,19 +136,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       const errors: GraphQLError[] = [];
-      if (program.step) {
-        await runStep(program.step, {
-          data,
-          errors,
-          variables: run.variables,
-          defaults: program.defaults,
-          client: options.client,
-          gateway: run.context,
-          supergraph: run.planned.schemas.supergraphSchema,
-          cache: options.cache,
-          entities: entityLoaders(run),
-        });
-      }
+      await walk(run, program, data, errors);
       return finish(run, program, data, errors);
     },
     async runEvent(run, event: FormattedExecutionResult) {
@@ -152,19 +154,7 @@ export function createEngine(options: EngineOptions): Engine {
       for (const error of event.errors ?? []) errors.push(downstreamError({ ...error, extensions: { ...error.extensions, subgraph } }, subgraph, error.path));
       if (event.data) {
         Object.assign(data, event.data);
-        if (program.step) {
-          await runStep(program.step, {
-            data,
-            errors,
-            variables: run.variables,
-            defaults: program.defaults,
-            client: options.client,
-            gateway: run.context,
-            supergraph: run.planned.schemas.supergraphSchema,
-            cache: options.cache,
-            entities: entityLoaders(run),
-          });
-        }
+        await walk(run, program, data, errors);
       }
       return finish(run, program, data, errors);
     },
