@@ -282,7 +282,7 @@ export const gatewayEnv = {
   ),
   subgraphBatch: oneOf(
     'SUBGRAPH_BATCH',
-    'Sibling entity fetches to one subgraph at one plan level go as one request (on), or one request each as stock @apollo/gateway sends them (off, for comparisons).',
+    'Entity fetches through per-run DataLoaders (on): one request per subgraph per tick, each entity asked once per selection; off: one request per plan fetch, as stock @apollo/gateway sends them (for comparisons).',
     ['on', 'off'],
     'on',
   ),
