@@ -146,6 +146,15 @@ export function oneOf<const T extends string>(
   };
 }
 
+/** `key=value` pairs separated by commas, trimmed; a pair without `=` has an empty key. Unset or blank: none. */
+function pairsOf(raw: string | undefined): { key: string; value: string }[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((pair) => {
+    const eq = pair.indexOf('=');
+    return eq <= 0 ? { key: '', value: pair.trim() } : { key: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
+  });
+}
+
 /** `name=url,name=url` pairs, e.g. to point the gateway at subgraphs on other hosts. */
 export function urlMap(name: string, description: string): Variable<Record<string, string>> {
   return {
@@ -154,16 +163,12 @@ export function urlMap(name: string, description: string): Variable<Record<strin
     defaultText: '',
     parse(raw) {
       const out: Record<string, string> = {};
-      if (raw === undefined || raw.trim() === '') return out;
-      for (const pair of raw.split(',')) {
-        const eq = pair.indexOf('=');
-        const key = pair.slice(0, eq).trim();
-        const value = pair.slice(eq + 1).trim();
-        if (eq <= 0 || !value) fail(name, raw, 'comma-separated name=url pairs');
+      for (const { key, value } of pairsOf(raw)) {
+        if (key === '' || !value) fail(name, raw!, 'comma-separated name=url pairs');
         try {
           new URL(value);
         } catch {
-          fail(name, raw, `a valid URL for ${key}`);
+          fail(name, raw!, `a valid URL for ${key}`);
         }
         out[key] = value;
       }
@@ -212,13 +217,10 @@ export function keyValueList(name: string, description: string): Variable<Record
     defaultText: '',
     parse(raw) {
       const out: Record<string, string> = {};
-      if (raw === undefined || raw.trim() === '') return out;
-      for (const pair of raw.split(',')) {
-        const eq = pair.indexOf('=');
-        const key = pair.slice(0, eq).trim();
-        if (eq <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) fail(name, '(not shown)', 'comma-separated key=value pairs with header names as keys');
+      for (const { key, value } of pairsOf(raw)) {
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) fail(name, '(not shown)', 'comma-separated key=value pairs with header names as keys');
         try {
-          out[key] = decodeURIComponent(pair.slice(eq + 1).trim());
+          out[key] = decodeURIComponent(value);
         } catch {
           fail(name, '(not shown)', `a percent-encoded value for ${key}`);
         }

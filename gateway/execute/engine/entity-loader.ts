@@ -39,6 +39,8 @@ export interface LoaderContext {
   supergraph: GraphQLSchema;
   gateway: GatewayContext;
   variables: Readonly<Record<string, unknown>>;
+  /** Whether an entity answered once is answered again without asking (default true: per run). */
+  remember?: boolean;
 }
 
 export type EntityLoaders = (subgraph: string) => DataLoader<EntityKey, EntityAnswer, string>;
@@ -63,7 +65,7 @@ export function createEntityLoaders(context: LoaderContext): EntityLoaders {
   return (subgraph) => {
     let loader = loaders.get(subgraph);
     if (!loader) {
-      loader = new DataLoader<EntityKey, EntityAnswer, string>((keys) => loadBatch(subgraph, keys, context), { cacheKeyFn: (key) => key.key });
+      loader = new DataLoader<EntityKey, EntityAnswer, string>((keys) => loadBatch(subgraph, keys, context), { cacheKeyFn: (key) => key.key, cache: context.remember ?? true });
       loaders.set(subgraph, loader);
     }
     return loader;

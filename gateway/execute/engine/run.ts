@@ -8,10 +8,10 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { applyRewrites } from '@apollo/gateway/dist/dataRewrites.js';
 import type { GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../../pipeline.ts';
-import type { SubgraphClient, SubgraphResponse } from '../subgraph-client.ts';
-import type { CompiledFetch, FetchTarget, Step } from './program.ts';
+import type { SubgraphClient } from '../subgraph-client.ts';
+import type { FetchTarget, Step } from './program.ts';
 import { mergeInto } from './requires.ts';
-import type { EntityAnswer, EntityLoaders } from './entity-loader.ts';
+import { createEntityLoaders, type EntityAnswer, type EntityLoaders } from './entity-loader.ts';
 import type { FetchCache } from '../cache/index.ts';
 
 type Data = Record<string, unknown>;
@@ -128,57 +128,45 @@ async function runFetch(target: FetchTarget, context: RunContext): Promise<void>
   const prepared = prepare(target, context);
   if (!prepared) return;
   const fetch = target.fetch;
-  if (fetch.requires && context.entities) return loadEntities(prepared, context);
-  const variables = variablesOf(fetch.variableUsages, context);
-  const send = (representations: Data[] | undefined) =>
-    context.client.fetch({
-      subgraph: fetch.subgraph,
-      query: fetch.operation,
-      operationName: fetch.operationName,
-      variables: representations ? { ...variables, representations } : variables,
-      kind: fetch.kind,
-      principal: context.gateway.principal,
-      signal: context.gateway.signal,
-    });
-  const representations = fetch.requires ? prepared.representations : undefined;
-  if (!fetch.requires && fetch.kind === 'query' && context.cache) {
-    const data = await rootFromCache(fetch, target.path, variables, () => send(undefined), context);
-    if (!data) return;
-    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, data);
-    for (const entity of prepared.entities) mergeInto(entity, data);
-    return;
-  }
-  const response = await send(representations);
-  if (!fetch.requires) {
-    if (response.errors) for (const error of response.errors) context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...target.path, ...error.path] : undefined));
-    const data = response.data;
-    if (!data) return;
-    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, data);
-    for (const entity of prepared.entities) mergeInto(entity, data);
-    return;
-  }
-  settleEntities(prepared, response.errors, response.data?._entities, '_entities', context);
+  if (fetch.requires) return loadEntities(prepared, context);
+  const data = await fetchRoot(target, context);
+  if (!data) return;
+  if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, data);
+  for (const entity of prepared.entities) mergeInto(entity, data);
 }
 
-/** A root fetch answered from the public-data cache when its policy allows, and stored when it came back clean. */
-async function rootFromCache(fetch: CompiledFetch, path: readonly string[], variables: Record<string, unknown>, send: () => Promise<SubgraphResponse>, context: RunContext): Promise<Data | null | undefined> {
-  const cache = context.cache!;
-  const policy = cache.policyOf(context.supergraph, fetch.subgraph, fetch.operation);
+/**
+ * A root fetch's data, its errors recorded: from the public-data cache when its policy allows,
+ * otherwise from the subgraph (and stored when it came back clean and cacheable).
+ */
+async function fetchRoot(target: FetchTarget, context: RunContext): Promise<Data | null | undefined> {
+  const fetch = target.fetch;
+  const variables = variablesOf(fetch.variableUsages, context);
+  const policy = fetch.kind === 'query' ? context.cache?.policyOf(context.supergraph, fetch.subgraph, fetch.operation) : undefined;
   const key = policy ? `${fetch.subgraph}\0${fetch.selectionHash}\0${JSON.stringify(variables)}\0` : undefined;
   if (key) {
-    const [hit] = await cache.getMany([key]);
+    const [hit] = await context.cache!.getMany([key]);
     if (hit !== undefined && hit !== null && typeof hit === 'object') return hit as Data;
   }
-  const response = await send();
-  if (response.errors) for (const error of response.errors) context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...path, ...error.path] : undefined));
-  else if (key && policy && response.data) cache.setMany([{ key, value: response.data, maxAgeS: policy.maxAgeS, tags: policy.tags(variables) }]);
+  const response = await context.client.fetch({
+    subgraph: fetch.subgraph,
+    query: fetch.operation,
+    operationName: fetch.operationName,
+    variables,
+    kind: fetch.kind,
+    principal: context.gateway.principal,
+    signal: context.gateway.signal,
+  });
+  if (response.errors) for (const error of response.errors) context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...target.path, ...error.path] : undefined));
+  else if (key && policy && response.data) context.cache!.setMany([{ key, value: response.data, maxAgeS: policy.maxAgeS, tags: policy.tags(variables) }]);
   return response.data;
 }
 
 /** An entity fetch through the subgraph's loader: answers merged into their entities, errors given their paths. */
 async function loadEntities(prepared: Prepared, context: RunContext): Promise<void> {
   const fetch = prepared.target.fetch;
-  const loader = context.entities!(fetch.subgraph);
+  // Without the run's loaders (SUBGRAPH_BATCH=off), a loader of this fetch alone: one request per plan fetch, as stock.
+  const loader = (context.entities ?? createEntityLoaders({ ...context, remember: false }))(fetch.subgraph);
   const answers = await loader.loadMany(prepared.representations.map((representation, i) => ({ fetch, representation, key: `${fetch.selectionHash}\0${prepared.keys[i]!}` })));
   const claimed = (context.claimed ??= new WeakSet());
   let paths: (string | number)[][] | undefined;
@@ -218,38 +206,6 @@ function report(error: GraphQLError, context: RunContext, source?: object): void
   if (reported.has(identity)) return;
   reported.add(identity);
   context.errors.push(error);
-}
-
-/** An `_entities` answer merged into the entities it stands for, its errors given their paths in the answer. */
-function settleEntities(prepared: Prepared, errors: readonly GraphQLFormattedError[] | undefined, received: unknown, field: string, context: RunContext): void {
-  const fetch = prepared.target.fetch;
-  if (errors) {
-    let paths: (string | number)[][] | undefined;
-    for (const error of errors) {
-      const index = error.path?.[1];
-      if (error.path?.[0] !== field || typeof index !== 'number') {
-        context.errors.push(downstreamError(error, fetch.subgraph, error.path ? [...prepared.target.path, ...error.path] : undefined));
-        continue;
-      }
-      paths ??= entityPaths(context.data, prepared.target.path);
-      const rest = error.path.slice(2);
-      // A representation sent once stands for every entity that had it: each gets the error.
-      for (const owner of prepared.owners[index] ?? []) context.errors.push(downstreamError(error, fetch.subgraph, [...(paths[owner] ?? []), ...rest]));
-    }
-  }
-  if (received === undefined || received === null) return;
-  if (!Array.isArray(received)) throw new Error(`Expected "data.${field}" in the answer of subgraph "${fetch.subgraph}" to be an array`);
-  if (received.length !== prepared.representations.length) {
-    throw new Error(`Expected "data.${field}" in the answer of subgraph "${fetch.subgraph}" to contain ${prepared.representations.length} elements`);
-  }
-  for (let i = 0; i < received.length; i++) {
-    const entity = received[i] as Data | null;
-    if (!entity || typeof entity !== 'object') continue;
-    const owners = prepared.owners[i]!;
-    if (!entity.__typename) entity.__typename = prepared.entities[owners[0]!]!.__typename;
-    if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, entity);
-    for (const owner of owners) mergeInto(prepared.entities[owner]!, entity);
-  }
 }
 
 /** The objects at `path` (`@`: every element of a list), nulls left out. */
