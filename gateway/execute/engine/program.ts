@@ -21,7 +21,7 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import type { FetchDataRewrite, FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
-import { compileRequires, type Extractor } from './requires.ts';
+import { compileKeyReader, compileRequires, type Extractor, type KeyReader } from './requires.ts';
 import { repairNonResolvableKeys } from './keys.ts';
 
 export interface CompiledFetch {
@@ -32,6 +32,8 @@ export interface CompiledFetch {
   variableUsages: readonly string[];
   /** Builds one entity's representation; undefined for a root fetch. */
   requires?: Extractor;
+  /** Reads what identifies a representation without building it (flat representations only). */
+  readKey?: KeyReader;
   inputRewrites?: FetchDataRewrite[];
   outputRewrites?: FetchDataRewrite[];
   /** sha256 of `operation` (cache keys). */
@@ -108,6 +110,7 @@ function compileFetch(node: FetchNode, options: CompileOptions): CompiledFetch {
     kind: node.operationKind === 'mutation' ? 'mutation' : 'query',
     variableUsages: node.variableUsages ?? [],
     requires: node.requires ? compileRequires(node.requires as QueryPlanSelectionNode[], options.supergraphSchema) : undefined,
+    readKey: node.requires && !node.inputRewrites?.length ? compileKeyReader(node.requires as QueryPlanSelectionNode[], options.supergraphSchema) : undefined,
     inputRewrites: node.inputRewrites,
     outputRewrites: node.outputRewrites,
     hash: createHash('sha256').update(node.operation).digest('hex'),

@@ -45,6 +45,44 @@ function compileSelections(selections: readonly QueryPlanSelectionNode[], isOfTy
   };
 }
 
+/**
+ * Reads the values that tell one entity's representation from another's, without building it:
+ * compiled when the representation is flat (scalar fields, at most one type condition, `__typename`
+ * among them), which entity keys nearly always are. `into` receives the values in a fixed order;
+ * false when the extractor would give no sendable representation (a required value or the type
+ * condition missing), so the entity is skipped as it would be. A fetch over hundreds of entities
+ * standing for a handful of keys then builds a handful of representations.
+ */
+export type KeyReader = (entity: Data, into: unknown[]) => boolean;
+
+export function compileKeyReader(selections: readonly QueryPlanSelectionNode[], supergraph: GraphQLSchema): KeyReader | undefined {
+  let condition: string | undefined;
+  let fields = selections;
+  if (selections.length === 1 && selections[0]!.kind === 'InlineFragment') {
+    const fragment = selections[0]!;
+    condition = fragment.typeCondition ?? undefined;
+    fields = fragment.selections;
+  }
+  const names: string[] = [];
+  for (const field of fields) {
+    if (field.kind !== 'Field' || field.selections) return undefined;
+    const name = field.alias ?? field.name;
+    if (name === '__proto__') return undefined;
+    names.push(name);
+  }
+  if (!names.includes('__typename')) return undefined;
+  const isOfType = typeTester(supergraph);
+  return (entity, into) => {
+    if (condition !== undefined && !isOfType(entity, condition)) return false;
+    for (let i = 0; i < names.length; i++) {
+      const value = entity[names[i]!];
+      if (value === undefined) return false;
+      into[i] = value;
+    }
+    return !!entity.__typename;
+  };
+}
+
 /** `isObjectOfType` of @apollo/gateway, with the answers kept (a handful of type pairs per plan). */
 function typeTester(schema: GraphQLSchema): (data: Data, condition: string) => boolean {
   const memo = new Map<string, boolean>();

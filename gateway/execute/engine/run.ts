@@ -10,6 +10,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../../pipeline.ts';
 import type { SubgraphClient } from '../subgraph-client.ts';
 import type { FetchTarget, Step } from './program.ts';
+import type { Extractor, KeyReader } from './requires.ts';
 import { mergeInto } from './requires.ts';
 import { createEntityLoaders, type EntityAnswer, type EntityLoaders } from './entity-loader.ts';
 import type { FetchCache } from '../cache/index.ts';
@@ -76,11 +77,56 @@ function prepare(target: FetchTarget, context: RunContext): Prepared | undefined
   const entities: Data[] = [];
   collect(context.data, target.path, 0, entities);
   if (entities.length === 0) return undefined;
-  const extract = target.fetch.requires;
-  if (!extract) return { target, entities, representations: [], owners: [], keys: [] };
-  const representations: Data[] = [];
-  const owners: number[][] = [];
-  const keys: string[] = [];
+  const fetch = target.fetch;
+  if (!fetch.requires) return { target, entities, representations: [], owners: [], keys: [] };
+  const prepared: Prepared = { target, entities, representations: [], owners: [], keys: [] };
+  if (fetch.readKey) prepareFlat(prepared, fetch.readKey, fetch.requires);
+  else prepareAny(prepared, context);
+  return prepared.representations.length === 0 ? undefined : prepared;
+}
+
+/**
+ * Flat representations: entities are told apart by their key values, looked up in a tree of maps
+ * (one level per value: no string built per entity), and a representation is built only for the
+ * first entity of each key.
+ */
+function prepareFlat(prepared: Prepared, readKey: KeyReader, extract: Extractor): void {
+  const { entities, representations, owners, keys } = prepared;
+  const root = new Map<unknown, unknown>();
+  const values: unknown[] = [];
+  for (let i = 0; i < entities.length; i++) {
+    if (!readKey(entities[i]!, values)) continue;
+    let level = root;
+    const last = values.length - 1;
+    for (let v = 0; v < last; v++) {
+      let next = level.get(values[v]) as Map<unknown, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(values[v], next);
+      }
+      level = next;
+    }
+    const known = level.get(values[last]) as number | undefined;
+    if (known !== undefined) {
+      if (known >= 0) owners[known]!.push(i);
+      continue;
+    }
+    const representation = extract(entities[i]!);
+    if (!representation || !representation.__typename) {
+      level.set(values[last], -1);
+      continue;
+    }
+    level.set(values[last], representations.length);
+    representations.push(representation);
+    owners.push([i]);
+    keys.push(representationKey(representation));
+  }
+}
+
+/** Any representation (nested fields, several type conditions, input rewrites): built for every entity, told apart by its key. */
+function prepareAny(prepared: Prepared, context: RunContext): void {
+  const { target, entities, representations, owners, keys } = prepared;
+  const extract = target.fetch.requires!;
   const seen = new Map<string, number>();
   for (let i = 0; i < entities.length; i++) {
     const representation = extract(entities[i]!);
@@ -97,7 +143,6 @@ function prepare(target: FetchTarget, context: RunContext): Prepared | undefined
     owners.push([i]);
     keys.push(key);
   }
-  return representations.length === 0 ? undefined : { target, entities, representations, owners, keys };
 }
 
 /**
