@@ -15,13 +15,12 @@
  * request running: it is aborted only once every waiter has gone.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { Readable } from 'node:stream';
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { passerelleError } from '../../common/errors.ts';
 import { IDENTITY_HEADER } from '../../common/identity.ts';
 import { GuardRefusal } from '../../common/resilience.ts';
 import { authorityKey } from '../authenticate/index.ts';
-import type { Pipeline, Principal } from '../pipeline.ts';
+import type { Pipeline, Principal, SubgraphFetchHooks } from '../pipeline.ts';
 import { describeFailure } from './describe-failure.ts';
 import { isRetryable, markClientAbort, markUnreachable, refusalError } from './subgraph-failure.ts';
 import type { SubgraphGuards } from './subgraph-guards.ts';
@@ -99,6 +98,23 @@ interface Flight {
 /** Why the physical request was aborted. */
 type StopReason = 'timeout' | 'abandoned' | { hook: AbortSignal };
 
+/** One physical request, armed before it waits for a slot of the subgraph's bulkhead. */
+interface Armed {
+  hooks: SubgraphFetchHooks[];
+  headers: Record<string, string>;
+  why: StopReason | undefined;
+  /** It has its slot and is being sent. */
+  started: boolean;
+  /** It was stopped before it started: the error it failed with. */
+  failure: GraphQLError | undefined;
+  /** Stops the request under way (set once it is sent). */
+  abort: (() => void) | undefined;
+  /** Rejects when it is stopped before it started. */
+  expired: Promise<never>;
+  /** Clears its deadline and listeners. */
+  disarm(): void;
+}
+
 export function createSubgraphClient(options: SubgraphClientOptions): SubgraphClient {
   const inflight = new Map<string, Flight>();
   const sent: Record<string, number> = {};
@@ -137,42 +153,78 @@ export function createSubgraphClient(options: SubgraphClientOptions): SubgraphCl
     return wait(flight, signal);
   }
 
-  /** The logical fetch: the guard's attempts, each a physical request. */
+  /**
+   * The logical fetch: the guard's attempts, each a physical request. The first attempt is armed
+   * (hooks, deadline) before it waits for a slot of the subgraph's bulkhead, so its deadline counts
+   * that wait: a fetch queued behind a slow subgraph fails at its deadline, and is then never sent.
+   */
   async function run(flight: Flight, request: SubgraphRequest, url: string, body: string): Promise<Received> {
     const { guard } = options.guards.of(flight.subgraph);
+    const first = arm(flight, request);
+    let next: Armed | undefined = first;
     try {
-      return await guard.run(() => attempt(flight, request, url, body), { idempotent: request.kind === 'query', retryable: isRetryable });
+      const attempts = guard.run(
+        () => {
+          const armed = next ?? arm(flight, request);
+          next = undefined;
+          return attempt(flight, armed, request, url, body);
+        },
+        { idempotent: request.kind === 'query', retryable: isRetryable },
+      );
+      // Settled either way; when the wait lost the race, what the queue later does is already answered.
+      attempts.catch(() => undefined);
+      return await Promise.race([attempts, first.expired]);
     } catch (error) {
       throw error instanceof GuardRefusal ? refusalError(flight.subgraph, error) : error;
     } finally {
+      if (next === first) first.disarm();
       // Settled (or given up): later identical fetches start their own.
       forget(flight);
     }
   }
 
-  /** One physical request, with the pipeline's hooks around it. */
-  async function attempt(flight: Flight, request: SubgraphRequest, url: string, body: string): Promise<Received> {
+  /** A physical request's hooks, headers, deadline and stop switch, made before it waits for a slot. */
+  function arm(flight: Flight, request: SubgraphRequest): Armed {
     const { subgraph } = flight;
-    if (flight.abandoned) throw abandonedError(subgraph);
     const hooks = options.pipeline.subgraphFetch({ subgraph, operationName: request.operationName });
-    sent[subgraph] = (sent[subgraph] ?? 0) + 1;
-
-    const controller = new AbortController();
-    let why: StopReason | undefined;
-    const stop = (reason: StopReason) => {
-      if (why !== undefined) return;
-      why = reason;
-      controller.abort();
-    };
     let deadline: number | undefined;
     let headers: Record<string, string> = {};
     const listeners: [AbortSignal, () => void][] = [];
+    let expire: (error: GraphQLError) => void = () => undefined;
+    const armed: Armed = {
+      hooks,
+      headers,
+      why: undefined,
+      started: false,
+      failure: undefined,
+      abort: undefined,
+      expired: new Promise<never>((_resolve, reject) => (expire = reject)),
+      disarm: () => {
+        if (timer) clearTimeout(timer);
+        for (const [hookSignal, listener] of listeners) hookSignal.removeEventListener('abort', listener);
+        if (flight.stop === stopAbandoned) flight.stop = undefined;
+      },
+    };
+    // Only ever rejected before the request starts; nobody awaits it otherwise.
+    armed.expired.catch(() => undefined);
+    const stop = (reason: StopReason) => {
+      if (armed.why !== undefined) return;
+      armed.why = reason;
+      if (armed.started) {
+        armed.abort?.();
+        return;
+      }
+      // Still waiting for a slot: fails now, and will not be sent when the slot comes.
+      armed.failure = mapError(subgraph, undefined, reason);
+      for (const hook of hooks) hook.done?.(armed.failure);
+      armed.disarm();
+      expire(armed.failure);
+    };
     for (const hook of hooks) {
       if (hook.timeoutMs !== undefined) deadline = deadline === undefined ? hook.timeoutMs : Math.min(deadline, hook.timeoutMs);
       if (hook.headers) headers = { ...headers, ...hook.headers };
       const hookSignal = hook.signal;
       if (hookSignal) {
-        if (hookSignal.aborted) stop({ hook: hookSignal });
         const listener = () => stop({ hook: hookSignal });
         hookSignal.addEventListener('abort', listener, { once: true });
         listeners.push([hookSignal, listener]);
@@ -181,50 +233,109 @@ export function createSubgraphClient(options: SubgraphClientOptions): SubgraphCl
     // Set last: no hook can replace who calls.
     headers['content-type'] = 'application/json';
     headers[IDENTITY_HEADER] = options.identity(request.principal);
-    flight.stop = () => stop('abandoned');
+    armed.headers = headers;
+    const stopAbandoned = () => stop('abandoned');
+    flight.stop = stopAbandoned;
     const timer = deadline === undefined ? undefined : setTimeout(stop, deadline, 'timeout');
+    for (const [hookSignal] of listeners) if (hookSignal.aborted) stop({ hook: hookSignal });
+    return armed;
+  }
 
+  /** One physical request, once it has its slot. */
+  async function attempt(flight: Flight, armed: Armed, request: SubgraphRequest, url: string, body: string): Promise<Received> {
+    const { subgraph } = flight;
+    // Stopped while it waited: already answered (and its hooks told).
+    if (armed.failure) throw armed.failure;
+    if (flight.abandoned) {
+      armed.disarm();
+      throw abandonedError(subgraph);
+    }
+    armed.started = true;
+    sent[subgraph] = (sent[subgraph] ?? 0) + 1;
     try {
-      const text = await exchange(subgraph, options.guards.pool(url), pathOf(url), headers, body, controller.signal);
+      const text = await exchange(subgraph, options.guards.pool(url), pathOf(url), armed.headers, body, (abort) => (armed.abort = abort));
       const received: Received = { text, parsed: parseResponse(subgraph, text) };
-      for (const hook of hooks) hook.done?.();
+      for (const hook of armed.hooks) hook.done?.();
       return received;
     } catch (error) {
-      const mapped = mapError(subgraph, error, why);
-      for (const hook of hooks) hook.done?.(mapped);
+      const mapped = mapError(subgraph, error, armed.why);
+      for (const hook of armed.hooks) hook.done?.(mapped);
       throw mapped;
     } finally {
-      if (timer) clearTimeout(timer);
-      for (const [hookSignal, listener] of listeners) hookSignal.removeEventListener('abort', listener);
-      flight.stop = undefined;
+      armed.disarm();
     }
   }
 
-  /** Sends the body, reads the answer into one string, at most `maxResponseBytes` of it. */
-  async function exchange(subgraph: string, pool: Pool, path: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<string> {
-    const response = await pool.request({ path, method: 'POST', headers, body, signal });
-    const stream = response.body;
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      // Read (a bounded amount) so the connection can be reused; the body itself is not needed.
-      await stream.dump().catch(() => undefined);
-      throw passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" answered HTTP ${response.statusCode}.`, { subgraph, status: response.statusCode });
-    }
+  /**
+   * Sends the body and reads the answer into one string, at most `maxResponseBytes` of it, through
+   * undici's dispatcher API: the chunks arrive in a handler, with no response stream, async
+   * iterator or AbortSignal built for them. `abortable` receives what stops the request.
+   */
+  function exchange(subgraph: string, pool: Pool, path: string, headers: Record<string, string>, body: string, abortable: (abort: () => void) => void): Promise<string> {
     const limit = options.maxResponseBytes;
-    if (limit !== undefined && Number(response.headers['content-length']) > limit) {
-      drop(stream);
-      throw tooLargeError(subgraph, limit);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (limit !== undefined && size > limit) {
-        drop(stream);
-        throw tooLargeError(subgraph, limit);
-      }
-      chunks.push(chunk);
-    }
-    return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
+    return new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let status = 0;
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      // A request waiting in the pool for a connection has no controller yet: stopping it fails it
+      // at once, and it is aborted as soon as it starts.
+      let started: Dispatcher.DispatchController | undefined;
+      let stopped = false;
+      abortable(() => {
+        stopped = true;
+        if (started) started.abort(new Error('stopped'));
+        else fail(new Error('stopped before it was sent'));
+      });
+      pool.dispatch(
+        { path, method: 'POST', headers, body },
+        {
+          onRequestStart(controller) {
+            started = controller;
+            if (stopped) controller.abort(new Error('stopped'));
+          },
+          onResponseStart(controller, statusCode, responseHeaders) {
+            status = statusCode;
+            if (statusCode >= 200 && statusCode < 300 && limit !== undefined && Number(responseHeaders['content-length']) > limit) {
+              fail(tooLargeError(subgraph, limit));
+              controller.abort(new Error('too large'));
+            }
+          },
+          onResponseData(controller, chunk) {
+            size += chunk.length;
+            if (status < 200 || status >= 300) {
+              // An error status: its body is read (a bounded amount) and dropped, so the connection can be reused.
+              if (size > ERROR_BODY_BYTES) controller.abort(new Error('error body too large'));
+              return;
+            }
+            if (limit !== undefined && size > limit) {
+              fail(tooLargeError(subgraph, limit));
+              controller.abort(new Error('too large'));
+              return;
+            }
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            if (status < 200 || status >= 300) {
+              fail(passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" answered HTTP ${status}.`, { subgraph, status }));
+              return;
+            }
+            if (settled) return;
+            settled = true;
+            resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
+          },
+          onResponseError(_controller, error) {
+            if (status !== 0 && (status < 200 || status >= 300)) fail(passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" answered HTTP ${status}.`, { subgraph, status }));
+            else fail(error);
+          },
+        },
+      );
+    });
   }
 
   function wait(flight: Flight, signal: AbortSignal | undefined): Promise<SubgraphResponse> {
@@ -268,12 +379,8 @@ export function createSubgraphClient(options: SubgraphClientOptions): SubgraphCl
   };
 }
 
-/** Stops reading a body: the connection is dropped, so the subgraph stops sending. */
-function drop(stream: Readable): void {
-  // Destroying emits an abort error nobody else listens for.
-  stream.on('error', () => undefined);
-  stream.destroy();
-}
+/** How much of an error status's body is read (and dropped) to keep its connection; past it the connection is closed. */
+const ERROR_BODY_BYTES = 128 * 1024;
 
 /** The first waiter takes the parse made while receiving; every other one parses its own copy. */
 function take(flight: Flight, received: Received): SubgraphResponse {

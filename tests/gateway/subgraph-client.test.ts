@@ -212,6 +212,24 @@ describe('Failures', () => {
     await waitFor(() => hung.hits[0]!.cutShort, 'the subgraph to see the request cut');
   });
 
+  it('fails at the deadline a fetch still waiting for a connection, and never sends it', async () => {
+    // One connection, held by a request the subgraph never answers: the next one waits in the pool.
+    const hung = await serve(() => undefined);
+    const deadlines: GatewayPlugin = { name: 'deadlines', onSubgraphFetch: ({ operationName }) => ({ timeoutMs: operationName === 'Blocker' ? 1_500 : 150 }) };
+    const { client: subgraphs } = client({ urls: { geo: hung.url }, guards: { subgraphConnections: 1 }, plugins: [deadlines] });
+    const blocker = subgraphs.fetch(request({ operationName: 'Blocker', variables: { n: 1 } })).catch((error: unknown) => error);
+    await waitFor(() => hung.hits.length === 1, 'the blocking request to arrive');
+    const startedAt = Date.now();
+    const error = await failure(subgraphs.fetch(request({ variables: { n: 2 } })));
+    expect(error.extensions).toMatchObject({ code: 'GATEWAY_TIMEOUT', subgraph: 'geo' });
+    // Failed at its own deadline, not when the connection came free.
+    expect(Date.now() - startedAt).toBeLessThan(1_400);
+    expect(((await blocker) as GraphQLError).extensions).toMatchObject({ code: 'GATEWAY_TIMEOUT' });
+    // Once the connection is free, the request that timed out is not sent after all.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(hung.hits.map((hit) => hit.body.variables)).toEqual([{ n: 1 }]);
+  });
+
   it('still honours a hook that gives an AbortSignal', async () => {
     const slow = await serve((hit, res) => answer(res, ping(hit), 5_000));
     const legacy: GatewayPlugin = { name: 'legacy', onSubgraphFetch: () => ({ signal: AbortSignal.timeout(100) }) };
