@@ -35,6 +35,21 @@ function buildSupergraph(coreSupergraphSdl: string): Supergraph {
   return Supergraph.build(coreSupergraphSdl, { supportedFeatures: SUPPORTED_FEATURES });
 }
 
+/**
+ * V8 keeps one copy of each property name, in one byte per character or in two. federation-internals
+ * builds the graphql-js schemas by re-parsing a printed SDL that V8 holds in two bytes per character,
+ * so the first copy of every type and field name would be a two-byte one — and with it every key
+ * of every answer object, and every answer's JSON: twice the memory, and, past 128 KB, a large
+ * object the young generation cannot hold. Interning one-byte copies of the supergraph's names
+ * first makes V8 use those everywhere. Kept with the planner while its supergraph is current.
+ */
+function internOneByteNames(sdl: string): Record<string, true> {
+  const names = Object.create(null) as Record<string, true>;
+  // A name is ASCII: its latin1 round trip is a one-byte copy, whatever the SDL around it holds.
+  for (const match of sdl.matchAll(/[_A-Za-z][_0-9A-Za-z]*/g)) names[Buffer.from(match[0], 'latin1').toString('latin1')] = true;
+  return names;
+}
+
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -73,6 +88,8 @@ export class OperationPlanner {
   private readonly plans = new Map<string, PlannedOperation>();
   private readonly maxCachedPlans: number;
   private readonly listeners = new Set<() => void>();
+  /** The current supergraph's names, interned one-byte (internOneByteNames): held so that they stay the copies V8 uses. */
+  names: Readonly<Record<string, true>> | undefined;
 
   constructor(options: OperationPlannerOptions = {}) {
     this.maxCachedPlans = options.maxCachedPlans ?? 500;
@@ -102,6 +119,7 @@ export class OperationPlanner {
    * any arriving before it is done, run on the current supergraph.
    */
   async load(coreSupergraphSdl: string): Promise<LoadedSupergraph> {
+    const names = internOneByteNames(coreSupergraphSdl);
     const supergraph = buildSupergraph(coreSupergraphSdl);
     await nextTurn();
     const federatedApiSchema = supergraph.apiSchema();
@@ -112,6 +130,7 @@ export class OperationPlanner {
     await nextTurn();
     const planner = new QueryPlanner(supergraph);
     this.install({ supergraph, apiSchema, federatedApiSchema, supergraphSchema, planner });
+    this.names = names;
     return { subgraphs: [...supergraph.subgraphs()].map((subgraph) => ({ name: subgraph.name, url: subgraph.url })) };
   }
 

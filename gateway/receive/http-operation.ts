@@ -149,14 +149,18 @@ function refuseOverHttp(method: string, operation: OperationDefinitionNode): Gra
   return undefined;
 }
 
-/** Errors first, as Apollo Server wrote them (graphql/graphql-spec#384); absent fields are left out. */
-function serialise(result: { errors?: readonly GraphQLFormattedError[]; data?: unknown; extensions?: unknown }): string {
+/**
+ * Errors first, as Apollo Server wrote them (graphql/graphql-spec#384); absent fields are left out.
+ * In pieces: the answer's JSON is encoded piece by piece into one buffer, never joined into one
+ * more string first.
+ */
+function serialise(result: { errors?: readonly GraphQLFormattedError[]; data?: unknown; extensions?: unknown }): string[] {
   // `data` already serialised by the response limit's check (limit/response-size.ts): not twice.
   const data = serialisedDataOf(result.data);
-  if (data === undefined) return `${JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions })}\n`;
-  const errors = result.errors === undefined ? '' : `"errors":${JSON.stringify(result.errors)},`;
-  const extensions = result.extensions === undefined ? '' : `,"extensions":${JSON.stringify(result.extensions)}`;
-  return `{${errors}"data":${data}${extensions}}\n`;
+  if (data === undefined) return [JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }), '\n'];
+  const errors = result.errors === undefined ? '{' : `{"errors":${JSON.stringify(result.errors)},`;
+  const extensions = result.extensions === undefined ? '}\n' : `,"extensions":${JSON.stringify(result.extensions)}}\n`;
+  return [`${errors}"data":`, data, extensions];
 }
 
 function answered(operation: OperationDefinitionNode | undefined, errors: readonly GraphQLFormattedError[]): HttpOperationAnswer {

@@ -67,8 +67,10 @@ interface Prepared {
   entities: Data[];
   /** Distinct representations, in the order they are sent. */
   representations: Data[];
-  /** For each sent representation, the entities it stands for (indexes into `entities`). */
-  owners: number[][];
+  /** For each entity, the representation it is sent as (index into `representations`; -1: none). */
+  ownerOf: Int32Array;
+  /** For each sent representation, the first entity it stands for. */
+  first: number[];
   /** For each sent representation, its identity among the fetch's (representationKey). */
   keys: string[];
 }
@@ -78,54 +80,63 @@ function prepare(target: FetchTarget, context: RunContext): Prepared | undefined
   collect(context.data, target.path, 0, entities);
   if (entities.length === 0) return undefined;
   const fetch = target.fetch;
-  if (!fetch.requires) return { target, entities, representations: [], owners: [], keys: [] };
-  const prepared: Prepared = { target, entities, representations: [], owners: [], keys: [] };
+  const prepared: Prepared = { target, entities, representations: [], ownerOf: new Int32Array(fetch.requires ? entities.length : 0).fill(-1), first: [], keys: [] };
+  if (!fetch.requires) return prepared;
   if (fetch.readKey) prepareFlat(prepared, fetch.readKey, fetch.requires);
   else prepareAny(prepared, context);
   return prepared.representations.length === 0 ? undefined : prepared;
 }
 
+/** A distinct flat representation: its key values, and its index among those sent (-1: not sendable). */
+interface Seen {
+  values: unknown[];
+  index: number;
+}
+
 /**
- * Flat representations: entities are told apart by their key values, looked up in a tree of maps
- * (one level per value: no string built per entity), and a representation is built only for the
- * first entity of each key.
+ * Flat representations: entities are told apart by their key values, without allocating anything
+ * per entity — indexed by one value (the first after `__typename`, a key field), then compared
+ * value by value with the few that share it — and a representation is built only for the first
+ * entity of each key.
  */
 function prepareFlat(prepared: Prepared, readKey: KeyReader, extract: Extractor): void {
-  const { entities, representations, owners, keys } = prepared;
-  const root = new Map<unknown, unknown>();
+  const { entities, representations, ownerOf, first, keys } = prepared;
+  const byPivot = new Map<unknown, Seen[]>();
   const values: unknown[] = [];
   for (let i = 0; i < entities.length; i++) {
     if (!readKey(entities[i]!, values)) continue;
-    let level = root;
-    const last = values.length - 1;
-    for (let v = 0; v < last; v++) {
-      let next = level.get(values[v]) as Map<unknown, unknown> | undefined;
-      if (next === undefined) {
-        next = new Map();
-        level.set(values[v], next);
+    const pivot = values[values.length > 1 ? 1 : 0];
+    let candidates = byPivot.get(pivot);
+    let seen: Seen | undefined;
+    if (candidates === undefined) {
+      candidates = [];
+      byPivot.set(pivot, candidates);
+    } else {
+      for (let c = 0; c < candidates.length && seen === undefined; c++) if (sameValues(candidates[c]!.values, values)) seen = candidates[c];
+    }
+    if (seen === undefined) {
+      const representation = extract(entities[i]!);
+      const sendable = !!representation && !!representation.__typename;
+      seen = { values: values.slice(), index: sendable ? representations.length : -1 };
+      candidates.push(seen);
+      if (sendable) {
+        representations.push(representation);
+        first.push(i);
+        keys.push(representationKey(representation));
       }
-      level = next;
     }
-    const known = level.get(values[last]) as number | undefined;
-    if (known !== undefined) {
-      if (known >= 0) owners[known]!.push(i);
-      continue;
-    }
-    const representation = extract(entities[i]!);
-    if (!representation || !representation.__typename) {
-      level.set(values[last], -1);
-      continue;
-    }
-    level.set(values[last], representations.length);
-    representations.push(representation);
-    owners.push([i]);
-    keys.push(representationKey(representation));
+    ownerOf[i] = seen.index;
   }
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Any representation (nested fields, several type conditions, input rewrites): built for every entity, told apart by its key. */
 function prepareAny(prepared: Prepared, context: RunContext): void {
-  const { target, entities, representations, owners, keys } = prepared;
+  const { target, entities, representations, ownerOf, first, keys } = prepared;
   const extract = target.fetch.requires!;
   const seen = new Map<string, number>();
   for (let i = 0; i < entities.length; i++) {
@@ -135,12 +146,13 @@ function prepareAny(prepared: Prepared, context: RunContext): void {
     const key = representationKey(representation);
     const known = seen.get(key);
     if (known !== undefined) {
-      owners[known]!.push(i);
+      ownerOf[i] = known;
       continue;
     }
     seen.set(key, representations.length);
+    ownerOf[i] = representations.length;
     representations.push(representation);
-    owners.push([i]);
+    first.push(i);
     keys.push(key);
   }
 }
@@ -210,28 +222,41 @@ async function fetchRoot(target: FetchTarget, context: RunContext): Promise<Data
 /** An entity fetch through the subgraph's loader: answers merged into their entities, errors given their paths. */
 async function loadEntities(prepared: Prepared, context: RunContext): Promise<void> {
   const fetch = prepared.target.fetch;
+  const { entities, ownerOf } = prepared;
   // Without the run's loaders (SUBGRAPH_BATCH=off), a loader of this fetch alone: one request per plan fetch, as stock.
   const loader = (context.entities ?? createEntityLoaders({ ...context, remember: false }))(fetch.subgraph);
   const answers = await loader.loadMany(prepared.representations.map((representation, i) => ({ fetch, representation, key: `${fetch.selectionHash}\0${prepared.keys[i]!}` })));
   const claimed = (context.claimed ??= new WeakSet());
-  let paths: (string | number)[][] | undefined;
-  const pathOf = (owner: number) => (paths ??= entityPaths(context.data, prepared.target.path))[owner] ?? [];
-  for (let i = 0; i < answers.length; i++) {
-    const answer = answers[i]!;
-    const owners = prepared.owners[i]!;
+  // Per representation, what its entities receive (undefined: nothing).
+  const landed: (Data | undefined)[] = new Array(answers.length);
+  let errors = false;
+  for (let r = 0; r < answers.length; r++) {
+    const answer = answers[r]!;
     if (answer instanceof Error) {
       report(asGraphQLError(answer), context, answer);
       continue;
     }
     for (const error of answer.requestErrors ?? []) report(downstreamError(error, fetch.subgraph, error.path ? [...prepared.target.path, ...error.path] : undefined), context, error);
-    for (const { error, rest } of answer.errors ?? []) for (const owner of owners) context.errors.push(downstreamError(error, fetch.subgraph, [...pathOf(owner), ...rest]));
+    if (answer.errors) errors = true;
     if (!answer.entity) continue;
     // The first place an answer lands takes it as is; a later one (the same entity elsewhere in the answer) a copy.
     const entity = claimed.has(answer) ? copyOf(answer.entity) : answer.entity;
     claimed.add(answer);
-    if (!entity.__typename) entity.__typename = prepared.entities[owners[0]!]!.__typename;
+    if (!entity.__typename) entity.__typename = entities[prepared.first[r]!]!.__typename;
     if (fetch.outputRewrites) applyRewrites(context.supergraph, fetch.outputRewrites, entity);
-    for (const owner of owners) mergeInto(prepared.entities[owner]!, entity);
+    landed[r] = entity;
+  }
+  let paths: (string | number)[][] | undefined;
+  for (let e = 0; e < entities.length; e++) {
+    const r = ownerOf[e]!;
+    if (r < 0) continue;
+    const answer = answers[r]!;
+    if (errors && !(answer instanceof Error) && answer.errors) {
+      const at = (paths ??= entityPaths(context.data, prepared.target.path))[e] ?? [];
+      for (const { error, rest } of answer.errors) context.errors.push(downstreamError(error, fetch.subgraph, [...at, ...rest]));
+    }
+    const entity = landed[r];
+    if (entity) mergeInto(entities[e]!, entity);
   }
 }
 
