@@ -7,4 +7,4 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN node --import tsx scripts/console-build.ts --force
 ENV HOST=0.0.0.0
-CMD ["node", "--import", "tsx", "gateway/main.ts"]
+CMD ["node", "--max-semi-space-size=48", "--heap-growing-percent=50", "--import", "tsx", "gateway/main.ts"]
