@@ -15,13 +15,13 @@
  * request running: it is aborted only once every waiter has gone.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { Dispatcher, Pool } from 'undici';
 import { passerelleError } from '../../common/errors.ts';
 import { IDENTITY_HEADER } from '../../common/identity.ts';
 import { GuardRefusal } from '../../common/resilience.ts';
 import { authorityKey } from '../authenticate/index.ts';
 import type { Pipeline, Principal, SubgraphFetchHooks } from '../pipeline.ts';
 import { describeFailure } from './describe-failure.ts';
+import { exchange } from './subgraph-exchange.ts';
 import { isRetryable, markClientAbort, markUnreachable, refusalError } from './subgraph-failure.ts';
 import type { SubgraphGuards } from './subgraph-guards.ts';
 
@@ -253,7 +253,7 @@ export function createSubgraphClient(options: SubgraphClientOptions): SubgraphCl
     armed.started = true;
     sent[subgraph] = (sent[subgraph] ?? 0) + 1;
     try {
-      const text = await exchange(subgraph, options.guards.pool(url), pathOf(url), armed.headers, body, (abort) => (armed.abort = abort));
+      const text = await exchange({ subgraph, pool: options.guards.pool(url), path: pathOf(url), headers: armed.headers, body, maxBytes: options.maxResponseBytes }, (abort) => (armed.abort = abort));
       const received: Received = { text, parsed: parseResponse(subgraph, text) };
       for (const hook of armed.hooks) hook.done?.();
       return received;
@@ -264,78 +264,6 @@ export function createSubgraphClient(options: SubgraphClientOptions): SubgraphCl
     } finally {
       armed.disarm();
     }
-  }
-
-  /**
-   * Sends the body and reads the answer into one string, at most `maxResponseBytes` of it, through
-   * undici's dispatcher API: the chunks arrive in a handler, with no response stream, async
-   * iterator or AbortSignal built for them. `abortable` receives what stops the request.
-   */
-  function exchange(subgraph: string, pool: Pool, path: string, headers: Record<string, string>, body: string, abortable: (abort: () => void) => void): Promise<string> {
-    const limit = options.maxResponseBytes;
-    return new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let status = 0;
-      let settled = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(error);
-      };
-      // A request waiting in the pool for a connection has no controller yet: stopping it fails it
-      // at once, and it is aborted as soon as it starts.
-      let started: Dispatcher.DispatchController | undefined;
-      let stopped = false;
-      abortable(() => {
-        stopped = true;
-        if (started) started.abort(new Error('stopped'));
-        else fail(new Error('stopped before it was sent'));
-      });
-      pool.dispatch(
-        { path, method: 'POST', headers, body },
-        {
-          onRequestStart(controller) {
-            started = controller;
-            if (stopped) controller.abort(new Error('stopped'));
-          },
-          onResponseStart(controller, statusCode, responseHeaders) {
-            status = statusCode;
-            if (statusCode >= 200 && statusCode < 300 && limit !== undefined && Number(responseHeaders['content-length']) > limit) {
-              fail(tooLargeError(subgraph, limit));
-              controller.abort(new Error('too large'));
-            }
-          },
-          onResponseData(controller, chunk) {
-            size += chunk.length;
-            if (status < 200 || status >= 300) {
-              // An error status: its body is read (a bounded amount) and dropped, so the connection can be reused.
-              if (size > ERROR_BODY_BYTES) controller.abort(new Error('error body too large'));
-              return;
-            }
-            if (limit !== undefined && size > limit) {
-              fail(tooLargeError(subgraph, limit));
-              controller.abort(new Error('too large'));
-              return;
-            }
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            if (status < 200 || status >= 300) {
-              fail(passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" answered HTTP ${status}.`, { subgraph, status }));
-              return;
-            }
-            if (settled) return;
-            settled = true;
-            resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
-          },
-          onResponseError(_controller, error) {
-            if (status !== 0 && (status < 200 || status >= 300)) fail(passerelleError('SUBGRAPH_UNAVAILABLE', `Subgraph "${subgraph}" answered HTTP ${status}.`, { subgraph, status }));
-            else fail(error);
-          },
-        },
-      );
-    });
   }
 
   function wait(flight: Flight, signal: AbortSignal | undefined): Promise<SubgraphResponse> {
@@ -378,9 +306,6 @@ export function createSubgraphClient(options: SubgraphClientOptions): SubgraphCl
     stats: () => ({ sent: { ...sent }, deduplicated: { ...deduplicated } }),
   };
 }
-
-/** How much of an error status's body is read (and dropped) to keep its connection; past it the connection is closed. */
-const ERROR_BODY_BYTES = 128 * 1024;
 
 /** The first waiter takes the parse made while receiving; every other one parses its own copy. */
 function take(flight: Flight, received: Received): SubgraphResponse {
@@ -429,11 +354,4 @@ function mapError(subgraph: string, error: unknown, why: StopReason | undefined)
 /** The caller gave up: never held against the subgraph, never retried. */
 function abandonedError(subgraph: string): GraphQLError {
   return markClientAbort(passerelleError('SUBGRAPH_UNAVAILABLE', `The fetch from subgraph "${subgraph}" was abandoned: the client gave up.`, { subgraph }));
-}
-
-function tooLargeError(subgraph: string, limit: number): GraphQLError {
-  return passerelleError('RESPONSE_TOO_LARGE', `Subgraph "${subgraph}" answered more than ${limit} bytes; its part of the answer is null.`, {
-    subgraph,
-    limit,
-  });
 }
