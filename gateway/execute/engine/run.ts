@@ -93,32 +93,42 @@ interface Seen {
   index: number;
 }
 
+/** The distinct representations that share one pivot value; past a few, also found by their values as text. */
+interface Bucket {
+  seen: Seen[];
+  byText?: Map<string, Seen>;
+}
+
+/** Representations sharing a pivot compared value by value up to this many; then by text, so a low-cardinality pivot never makes the fetch quadratic. */
+const LINEAR_BUCKET = 8;
+
 /**
  * Flat representations: entities are told apart by their key values, without allocating anything
- * per entity — indexed by one value (the first after `__typename`, a key field), then compared
- * value by value with the few that share it — and a representation is built only for the first
- * entity of each key.
+ * per entity in the usual case — indexed by one value (the first after `__typename`, a key field),
+ * then compared value by value with the few that share it — and a representation is built only for
+ * the first entity of each key.
  */
 function prepareFlat(prepared: Prepared, readKey: KeyReader, extract: Extractor): void {
   const { entities, representations, ownerOf, first, keys } = prepared;
-  const byPivot = new Map<unknown, Seen[]>();
+  const byPivot = new Map<unknown, Bucket>();
   const values: unknown[] = [];
   for (let i = 0; i < entities.length; i++) {
     if (!readKey(entities[i]!, values)) continue;
     const pivot = values[values.length > 1 ? 1 : 0];
-    let candidates = byPivot.get(pivot);
-    let seen: Seen | undefined;
-    if (candidates === undefined) {
-      candidates = [];
-      byPivot.set(pivot, candidates);
-    } else {
-      for (let c = 0; c < candidates.length && seen === undefined; c++) if (sameValues(candidates[c]!.values, values)) seen = candidates[c];
+    let bucket = byPivot.get(pivot);
+    if (bucket === undefined) {
+      bucket = { seen: [] };
+      byPivot.set(pivot, bucket);
     }
+    const text = bucket.byText ? valuesText(values) : undefined;
+    let seen = text !== undefined ? bucket.byText!.get(text) : bucket.seen.find((candidate) => sameValues(candidate.values, values));
     if (seen === undefined) {
       const representation = extract(entities[i]!);
       const sendable = !!representation && !!representation.__typename;
       seen = { values: values.slice(), index: sendable ? representations.length : -1 };
-      candidates.push(seen);
+      bucket.seen.push(seen);
+      if (text !== undefined) bucket.byText!.set(text, seen);
+      else if (bucket.seen.length > LINEAR_BUCKET) bucket.byText = new Map(bucket.seen.map((entry) => [valuesText(entry.values), entry]));
       if (sendable) {
         representations.push(representation);
         first.push(i);
@@ -132,6 +142,19 @@ function prepareFlat(prepared: Prepared, readKey: KeyReader, extract: Extractor)
 function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Key values as text that two differ in whenever the values differ (type-tagged, strings length-prefixed). */
+function valuesText(values: readonly unknown[]): string {
+  let text = '';
+  for (const value of values) {
+    if (typeof value === 'string') text += `s${value.length}:${value}`;
+    else if (typeof value === 'number') text += `n${value};`;
+    else if (typeof value === 'boolean') text += value ? 't' : 'f';
+    else if (value === null) text += 'z';
+    else text += `j${JSON.stringify(value)}\0`;
+  }
+  return text;
 }
 
 /** Any representation (nested fields, several type conditions, input rewrites): built for every entity, told apart by its key. */
