@@ -144,17 +144,20 @@ function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
   return true;
 }
 
-/** Key values as text that two differ in whenever the values differ (type-tagged, strings length-prefixed). */
+/** Key values as text that two differ in whenever the values differ. */
 function valuesText(values: readonly unknown[]): string {
   let text = '';
-  for (const value of values) {
-    if (typeof value === 'string') text += `s${value.length}:${value}`;
-    else if (typeof value === 'number') text += `n${value};`;
-    else if (typeof value === 'boolean') text += value ? 't' : 'f';
-    else if (value === null) text += 'z';
-    else text += `j${JSON.stringify(value)}\0`;
-  }
+  for (const value of values) text += valueText(value);
   return text;
+}
+
+/** One value as text: type-tagged, strings length-prefixed, anything else as JSON. */
+function valueText(value: unknown): string {
+  if (typeof value === 'string') return `s${value.length}:${value}`;
+  if (typeof value === 'number') return `n${value};`;
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (value === null) return 'z';
+  return `j${JSON.stringify(value)}\0`;
 }
 
 /** Any representation (nested fields, several type conditions, input rewrites): built for every entity, told apart by its key. */
@@ -181,17 +184,12 @@ function prepareAny(prepared: Prepared, context: RunContext): void {
 }
 
 /**
- * Identifies a representation among a fetch's others: flat ones (scalar keys, the common case) by
- * their values, length-prefixed so no two differ only in where one ends; nested ones as JSON.
+ * Identifies a representation among a fetch's others: its field names and their values, each
+ * value type-tagged and strings length-prefixed (valueText), so no two differ only in where one ends.
  */
 function representationKey(representation: Data): string {
   let key = '';
-  for (const name in representation) {
-    const value = representation[name];
-    if (typeof value === 'string') key += `${value.length}:${value}`;
-    else if (typeof value === 'number') key += `n${value};`;
-    else return JSON.stringify(representation);
-  }
+  for (const name in representation) key += `${name}=${valueText(representation[name])}`;
   return key;
 }
 
