@@ -16,7 +16,8 @@ export interface GraphqlAnswer {
   errors: unknown[];
 }
 
-const IMPACT = /* GraphQL */ `
+/** The region's "Impact" query (a département, its communes, their lycées, investments and requests). */
+export const IMPACT = /* GraphQL */ `
   query Impact($dep: String!, $year: Int!) {
     departement(code: $dep) {
       name

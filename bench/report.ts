@@ -76,6 +76,17 @@ export interface RunDetails {
   notes: string[];
 }
 
+/** "## Latest run" and the list that says when, how and where a run was made. */
+export function latestRunHeading(run: RunDetails): string {
+  return `## Latest run
+
+- Date: ${run.date}
+- Command: \`${run.command}\`
+- Machine: ${run.machine}
+- Settings: ${run.settings}
+${run.details.map((line) => `- ${line}`).join('\n')}`;
+}
+
 export function resultsMarkdown(rows: Row[], run: RunDetails): string {
   return `# Gateway benchmark
 
@@ -121,13 +132,7 @@ that sends one query over 10 connections is the best case for it, so part of Hiv
 is subgraph work it does not do (compare the "subgraphs+legacy CPU ms/req" column); neither
 @apollo/gateway nor Passerelle does this. With varied queries the effect shrinks.
 
-## Latest run
-
-- Date: ${run.date}
-- Command: \`${run.command}\`
-- Machine: ${run.machine}
-- Settings: ${run.settings}
-${run.details.map((line) => `- ${line}`).join('\n')}
+${latestRunHeading(run)}
 
 ${markdownTable(rows)}
 

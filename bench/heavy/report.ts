@@ -4,7 +4,7 @@
  * section of bench/RESULTS.md between its markers.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { BASELINE, type Row, type RunDetails } from '../report.ts';
+import { BASELINE, latestRunHeading, type Row, type RunDetails } from '../report.ts';
 import { HEAVY_SUBGRAPHS } from './schema.ts';
 import type { AnswerProfile } from './compare.ts';
 
@@ -106,13 +106,7 @@ export function heavyConsoleTables(rows: HeavyRow[], profiles: AnswerProfile[]):
 
 export function heavyResultsMarkdown(rows: HeavyRow[], profiles: AnswerProfile[], run: RunDetails): string {
   return `${HEAVY_BEGIN}
-## Latest run
-
-- Date: ${run.date}
-- Command: \`${run.command}\`
-- Machine: ${run.machine}
-- Settings: ${run.settings}
-${run.details.map((line) => `- ${line}`).join('\n')}
+${latestRunHeading(run)}
 
 Subgraph calls for one request alone (counters reset before each; "KiB sent" = request bodies the
 subgraphs received; "representations" = entity keys in \`_entities\` fetches, repeats included):

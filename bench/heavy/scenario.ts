@@ -7,25 +7,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASELINE } from '../report.ts';
-import { measureRounds } from '../rounds.ts';
+import { measureRounds, type RoundsOptions } from '../rounds.ts';
 import { compareAnswers, type AnswerProfile } from './compare.ts';
 import { startHeavyFederation, type HeavyFederation, type HeavySubgraphName, type HeavySubgraphStats } from './federation.ts';
 import { gatewayVariants, startGatewayVariant, type GatewayKind, type StartedGateway } from './gateways.ts';
 import { HEAVY_QUERIES, type HeavyQueryName } from './queries.ts';
 import type { HeavyRow } from './report.ts';
 
-export interface HeavyScenarioOptions {
+/** The rounds' settings (duration, connections, warm-up, rounds, signal, log), and what to run them on. */
+export interface HeavyScenarioOptions extends Omit<RoundsOptions<StartedGateway>, 'around'> {
   queries: HeavyQueryName[];
   /** Gateways besides stock Apollo, which always runs (the reference). */
   kinds: GatewayKind[];
   /** De-duplication settings to run, for the gateways that have the switch. */
   dedups: boolean[];
-  duration: number;
-  connections: number;
-  warmup: number;
-  rounds: number;
-  signal: AbortSignal;
-  log: (line: string) => void;
   /** Registers a clean-up (the benchmark's lifecycle). */
   onStop: (stop: () => Promise<void>) => void;
 }

@@ -35,16 +35,25 @@ function run(runner: Pick<PlanRunner, 'run'>, query = HEAVY, variables: Record<s
   return runner.run({ planned, variables, context: { principal: ANONYMOUS } });
 }
 
-describe('the engine on the heavy query', () => {
-  it('answers what stock answers, with fewer requests and no repeated representation', async () => {
-    const { stock, engine, close } = engines();
+/** The heavy query on stock, then on the engine, with what each made the subgraphs receive. */
+async function stockThenEngine(options: { batch?: boolean } = {}) {
+  const { stock, engine, close } = engines(options);
+  try {
     await federation.resetStats();
     const expected = await run(stock);
     const stockCalls = await federation.stats();
     await federation.resetStats();
     const answer = await run(engine);
     const engineCalls = await federation.stats();
+    return { expected, stockCalls, answer, engineCalls };
+  } finally {
     await close();
+  }
+}
+
+describe('the engine on the heavy query', () => {
+  it('answers what stock answers, with fewer requests and no repeated representation', async () => {
+    const { expected, stockCalls, answer, engineCalls } = await stockThenEngine();
 
     expect(expected.errors).toBeUndefined();
     expect(answer.errors).toBeUndefined();
@@ -63,14 +72,7 @@ describe('the engine on the heavy query', () => {
   });
 
   it('without batching, the same requests as stock but each representation once', async () => {
-    const { stock, engine, close } = engines({ batch: false });
-    await federation.resetStats();
-    const expected = await run(stock);
-    const stockCalls = await federation.stats();
-    await federation.resetStats();
-    const answer = await run(engine);
-    const engineCalls = await federation.stats();
-    await close();
+    const { expected, stockCalls, answer, engineCalls } = await stockThenEngine({ batch: false });
     expect(JSON.stringify(answer.data)).toBe(JSON.stringify(expected.data));
     for (const name of Object.keys(stockCalls) as (keyof typeof stockCalls)[]) {
       expect(engineCalls[name].requests, name).toBe(stockCalls[name].requests);

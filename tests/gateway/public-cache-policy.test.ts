@@ -4,21 +4,9 @@
  * supergraphs for the rules the region's schema does not exercise.
  */
 import { describe, expect, it } from 'vitest';
+import { IMPACT } from '../../bench/queries.ts';
 import { composeToy, loadSupergraph, newCache } from './public-cache-harness.ts';
 
-const IMPACT = /* GraphQL */ `
-  query Impact($dep: String!, $year: Int!) {
-    departement(code: $dep) {
-      name
-      impact(year: $year) { investedEur perInhabitantEur }
-      communes {
-        code name population
-        lycees { uai name students equipment { kind quantity } openRequests { totalCount } }
-        investments(year: $year) { programme { name } amountEur }
-        requestStats { open resolved medianResolutionDays }
-      }
-    }
-  }`;
 
 const entities = (selection: string) => `query Q($representations:[_Any!]!){_entities(representations:$representations){${selection}}}`;
 
